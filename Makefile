@@ -1,0 +1,46 @@
+# Thin front door over CMake presets; see README.md.
+#   make          build libhrss.a, libhrss.so and hrss into build/
+#   make test     install missing packages, build, run every test, then again under ASan+UBSan
+#   make fuzz     build the libFuzzer targets with clang and run each (FUZZ_SECONDS, default 60)
+#   make bench    run the benchmarks
+#   make demo     start the system and show it working
+JOBS ?= $(shell nproc)
+FUZZ_SECONDS ?= 60
+
+.PHONY: all deps test test-release test-asan fuzz bench demo clean format
+
+all:
+	@scripts/deps.sh build
+	cmake --preset release >/dev/null
+	cmake --build --preset release -j$(JOBS)
+
+deps:
+	scripts/deps.sh all
+
+test: all
+	ctest --preset release -j$(JOBS)
+	$(MAKE) test-asan
+
+test-asan:
+	cmake --preset asan >/dev/null
+	cmake --build --preset asan -j$(JOBS)
+	ctest --preset asan -j$(JOBS)
+
+fuzz:
+	@scripts/deps.sh fuzz
+	cmake --preset fuzz >/dev/null
+	cmake --build --preset fuzz -j$(JOBS)
+	scripts/fuzz.sh build/fuzz $(FUZZ_SECONDS)
+
+bench: all
+	@scripts/deps.sh bench
+	bench/crypto.sh build
+
+demo: all
+	scripts/demo.sh build
+
+clean:
+	rm -rf build
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
