@@ -35,18 +35,20 @@ uint32_t hrss__cst_date(int64_t epoch);
 
 /*
  * Loads buf strictly: UTF-8, no duplicate keys at any depth, no "\u0000",
- * nesting depth at most max_depth (checked by a scan before jansson runs, so
- * that deep input never reaches jansson's recursion), nothing after the
- * value. Any JSON value is accepted at the top; the caller checks its type.
+ * nothing after the value, and a nesting depth that keeps the whole
+ * envelope within HRSS_JSON_MAX_DEPTH when the text sits base_depth levels
+ * down (0 for an envelope, 1 for a body). The depth is checked by a scan
+ * before jansson runs, so deep input never reaches jansson's recursion. Any
+ * JSON value is accepted at the top; the caller checks its type.
  *
- * On failure returns HRSS_EDUPKEY, HRSS_EUTF8, HRSS_ETOOBIG (depth) or
- * HRSS_EFORMAT (anything else jansson refuses, HRSS_ENOMEM when it ran out
- * of memory), writes the path of the offending member into field (e.g.
- * "body.list[1].aac002" for a duplicate key, "" when there is no better
- * place; prefix is prepended, "" for none) and the rule into msg
- * ("duplicate key (line 3, column 14)"). *out is a new reference on success.
+ * On failure returns HRSS_EDUPKEY, HRSS_EUTF8, HRSS_ETOOBIG (depth),
+ * HRSS_ENOMEM, or HRSS_EFORMAT (anything else jansson refuses); writes into
+ * field the path of the member where it happened, after prefix (e.g.
+ * "header.appCode" for a duplicate key; prefix alone when there is no
+ * better place) and into msg the rule ("duplicate key (line 3, column
+ * 14)"). *out is a new reference on success.
  */
-int hrss__json_load_strict(const char *buf, size_t len, size_t max_depth, const char *prefix,
+int hrss__json_load_strict(const char *buf, size_t len, size_t base_depth, const char *prefix,
                            json_t **out, char *field, size_t fieldsz, char *msg, size_t msgsz);
 
 /* Depth of a built JSON value (a scalar is 0, {} or [] is 1), counting no
