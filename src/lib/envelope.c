@@ -281,7 +281,7 @@ static void violation(struct checker *c, int code, const char *field, const char
         c->report(c->ctx, code, field, msg);
 }
 
-static const char *type_name(const json_t *v)
+const char *hrss__json_type_name(const json_t *v)
 {
     switch (json_typeof(v)) {
     case JSON_OBJECT:
@@ -380,7 +380,7 @@ static void check_header_field(struct checker *c, const char *path, const struct
     hrss_error e;
 
     if (!json_is_string(value)) {
-        violation(c, HRSS_ETYPE, path, "must be a string, found %s", type_name(value));
+        violation(c, HRSS_ETYPE, path, "must be a string, found %s", hrss__json_type_name(value));
         return;
     }
     s = json_string_value(value);
@@ -419,7 +419,8 @@ static void check_header(struct checker *c, json_t *header)
     size_t nfields;
 
     if (!json_is_object(header)) {
-        violation(c, HRSS_ETYPE, "header", "must be an object, found %s", type_name(header));
+        violation(c, HRSS_ETYPE, "header", "must be an object, found %s",
+                  hrss__json_type_name(header));
         return;
     }
     nfields = json_object_size(header);
@@ -479,7 +480,7 @@ static void check_body(struct checker *c, json_t *body)
     }
     if (!json_is_object(body)) {
         violation(c, HRSS_ETYPE, "body", "must be an object or a string, found %s",
-                  type_name(body));
+                  hrss__json_type_name(body));
         return;
     }
     /* The envelope is level 1, so the body's own levels start at 2. */
@@ -536,7 +537,8 @@ int hrss_envelope_parse(const char *buf, size_t len, hrss_envelope_kind kind, hr
         return c.first;
     }
     if (!json_is_object(root)) {
-        violation(&c, HRSS_ETYPE, "", "the top level must be an object, found %s", type_name(root));
+        violation(&c, HRSS_ETYPE, "", "the top level must be an object, found %s",
+                  hrss__json_type_name(root));
         goto done;
     }
     for (void *it = json_object_iter(root); it != NULL; it = json_object_iter_next(root, it)) {
@@ -754,28 +756,36 @@ static int append_dump(const char *buf, size_t size, void *data)
     return buf_append(data, buf, size);
 }
 
+int hrss__json_dump_compact(const json_t *v, char **out, size_t *outlen)
+{
+    hrss_buf b;
+    int rc = HRSS_OK;
+
+    *out = NULL;
+    buf_init(&b, SIZE_MAX);
+    if (json_dump_callback(v, append_dump, &b, JSON_COMPACT | JSON_PRESERVE_ORDER) != 0)
+        rc = HRSS_EFORMAT; /* or no memory: jansson does not say which */
+    else if ((*out = buf_detach(&b, outlen)) == NULL)
+        rc = HRSS_ENOMEM;
+    buf_free(&b);
+    return rc;
+}
+
 int hrss_envelope_serialize(const hrss_envelope *e, char **out, size_t *outlen)
 {
     json_t *root = NULL;
-    hrss_buf b;
     int rc = HRSS_ENOMEM;
 
     if (out != NULL)
         *out = NULL;
     if (e == NULL || out == NULL)
         return HRSS_EINVAL;
-    buf_init(&b, SIZE_MAX);
     root = json_object();
     if (root == NULL || json_object_set(root, "header", e->header) != 0 ||
         (e->body != NULL && json_object_set(root, "body", e->body) != 0))
         goto done;
-    if (json_dump_callback(root, append_dump, &b, JSON_COMPACT | JSON_PRESERVE_ORDER) != 0)
-        goto done;
-    *out = buf_detach(&b, outlen);
-    if (*out != NULL)
-        rc = HRSS_OK;
+    rc = hrss__json_dump_compact(root, out, outlen);
 done:
-    buf_free(&b);
     json_decref(root);
     return rc;
 }

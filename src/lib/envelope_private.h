@@ -55,4 +55,13 @@ int hrss__json_load_strict(const char *buf, size_t len, size_t base_depth, const
  * further than limit + 1 so that a cyclic or huge tree costs little. */
 size_t hrss__json_depth(const json_t *v, size_t limit);
 
+/* "object", "array", "string", "number", "boolean" or "null". */
+const char *hrss__json_type_name(const json_t *v);
+
+/* Compact JSON text of v, UTF-8 as is, members in insertion order, as a
+ * malloc'd NUL-terminated buffer (free with free()). HRSS_ENOMEM, or
+ * HRSS_EFORMAT for a tree jansson cannot dump (invalid UTF-8 put in with a
+ * _nocheck call). */
+int hrss__json_dump_compact(const json_t *v, char **out, size_t *outlen);
+
 #endif
