@@ -1,0 +1,428 @@
+/*
+ * node/daemon.c - the hrss-node process: it loads the configuration,
+ * opens the registry and publishes its first snapshot, binds the
+ * listeners, starts the workers (net/httpd.c), then runs the main thread's
+ * own event loop for what is not on the request path: signals, and a
+ * 250 ms timer that notices registry commits by other processes (PRAGMA
+ * data_version) and whether the data directory is still writable.
+ *
+ * Routes are a table (method, path, handler) as nginx modules declare
+ * directives. Phase 1 answers the transaction URLs with 501; the
+ * transaction pipeline (pipeline.c) replaces that handler.
+ */
+#include "daemon.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+
+#include "config.h"
+#include "log.h"
+#include "net/httpd.h"
+#include "registry.h"
+#include "snapshot.h"
+
+#define POLL_INTERVAL_MS 250
+
+typedef struct node {
+    const char *config_path;
+    node_config cfg;          /* main thread only; workers read the atomics below */
+    registry *reg;            /* main thread only */
+    snapshot_holder snaps;
+    snapshot_view *views;     /* one per worker */
+    int64_t data_version;
+    httpd *http;
+    struct event_base *base;  /* the main thread's loop */
+    atomic_int log_access;
+    atomic_int datadir_ok;
+    atomic_int registry_ok;   /* the last registry load succeeded */
+    atomic_llong replay_window_sec;  /* for the pipeline (phase 2) */
+    atomic_llong audit_retention_sec;
+    int drain_timeout_ms;
+    int exit_status;
+} node;
+
+/* ---- request handlers (worker threads) ---- */
+
+static void reply_text(struct evhttp_request *req, int status, const char *text)
+{
+    httpd_reply(req, status, "text/plain; charset=utf-8", text, strlen(text));
+}
+
+static void reply_json_error(struct evhttp_request *req, int status, const char *code,
+                             const char *msg)
+{
+    char body[512];
+    int n = snprintf(body, sizeof(body), "{\"error\":\"%s\",\"message\":\"%s\"}\n", code, msg);
+    httpd_reply(req, status, "application/json", body, (size_t)n);
+}
+
+static const char *not_ready_reason(node *n)
+{
+    if (httpd_is_draining(n->http))
+        return "draining";
+    if (snapshot_holder_generation(&n->snaps) == 0)
+        return "registry not loaded";
+    if (!atomic_load(&n->datadir_ok))
+        return "data directory not writable";
+    return NULL;
+}
+
+static void h_healthz(node *n, struct evhttp_request *req, int worker)
+{
+    (void)n;
+    (void)worker;
+    reply_text(req, 200, "ok\n");
+}
+
+static void h_readyz(node *n, struct evhttp_request *req, int worker)
+{
+    (void)worker;
+    const char *why = not_ready_reason(n);
+    char text[128];
+    if (why == NULL)
+        reply_text(req, 200, "ready\n");
+    else {
+        snprintf(text, sizeof(text), "not ready: %s\n", why);
+        reply_text(req, 503, text);
+    }
+}
+
+static void h_registry_version(node *n, struct evhttp_request *req, int worker)
+{
+    const snapshot *s = snapshot_view_get(&n->views[worker], &n->snaps);
+    char body[256];
+    int len;
+    if (s == NULL) {
+        reply_json_error(req, 503, "not_ready", "registry not loaded");
+        return;
+    }
+    len = snprintf(body, sizeof(body),
+                   "{\"generation\":%llu,\"version\":%lld,\"systems\":%d,\"services\":%d,"
+                   "\"grants\":%d}\n",
+                   (unsigned long long)s->generation, (long long)s->version, s->n_systems,
+                   s->n_services, s->n_grants);
+    httpd_reply(req, 200, "application/json", body, (size_t)len);
+}
+
+static void h_transaction(node *n, struct evhttp_request *req, int worker)
+{
+    (void)n;
+    (void)worker;
+    reply_json_error(req, 501, "not_implemented",
+                     "the transaction pipeline is not available in this build");
+}
+
+typedef void (*route_fn)(node *n, struct evhttp_request *req, int worker);
+
+static const struct route {
+    enum evhttp_cmd_type method;
+    const char *path;
+    route_fn fn;
+} routes[] = {
+    {EVHTTP_REQ_GET, "/healthz", h_healthz},
+    {EVHTTP_REQ_GET, "/readyz", h_readyz},
+    {EVHTTP_REQ_GET, "/registry/version", h_registry_version},
+    {EVHTTP_REQ_POST, "/api/v1/transaction", h_transaction},
+};
+
+/* "/" + an interface code: POST /{serviceCode}, the standard's own style. */
+static int is_service_path(const char *path)
+{
+    hrss_error e;
+    return path[0] == '/' &&
+           hrss_interface_code_check(path + 1, strlen(path + 1), &e) == HRSS_OK;
+}
+
+static void handle(struct evhttp_request *req, int worker, void *arg)
+{
+    node *n = arg;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    enum evhttp_cmd_type m = evhttp_request_get_command(req);
+    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+    const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+    route_fn fn = NULL;
+    int path_known = 0;
+    if (path == NULL)
+        path = "";
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+        if (strcmp(routes[i].path, path) == 0) {
+            path_known = 1;
+            if (routes[i].method == m || (m == EVHTTP_REQ_HEAD &&
+                                          routes[i].method == EVHTTP_REQ_GET))
+                fn = routes[i].fn;
+        }
+    if (!path_known && is_service_path(path)) {
+        path_known = 1;
+        if (m == EVHTTP_REQ_POST)
+            fn = h_transaction;
+    }
+    if (fn != NULL)
+        fn(n, req, worker);
+    else if (path_known)
+        reply_json_error(req, 405, "method_not_allowed", "method not allowed on this path");
+    else
+        reply_json_error(req, 404, "not_found", "no such path");
+
+    if (atomic_load_explicit(&n->log_access, memory_order_relaxed) &&
+        log_enabled(NODE_LOG_INFO)) {
+        char qpath[160], peer[64];
+        const char *host = NULL;
+        ev_uint16_t port = 0;
+        struct evhttp_connection *c = evhttp_request_get_connection(req);
+        if (c != NULL)
+            evhttp_connection_get_peer(c, (char **)&host, &port);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        long us = (long)(t1.tv_sec - t0.tv_sec) * 1000000L + (t1.tv_nsec - t0.tv_nsec) / 1000;
+        snprintf(peer, sizeof(peer), "%s", host ? host : "-");
+        log_event(NODE_LOG_INFO, "request", "worker=%d method=%s path=%s status=%d peer=%s:%u us=%ld",
+                  worker, m == EVHTTP_REQ_GET ? "GET" : m == EVHTTP_REQ_POST ? "POST" : "HEAD",
+                  log_quote(path, qpath, sizeof(qpath)),
+                  evhttp_request_get_response_code(req), peer, port, us);
+    }
+}
+
+/* ---- registry refresh and readiness (main thread) ---- */
+
+static void load_snapshot(node *n, const char *why)
+{
+    char err[REGISTRY_ERR_MAX];
+    snapshot *s = NULL;
+    int64_t dv;
+    if (registry_data_version(n->reg, &dv, err) == 0)
+        n->data_version = dv;
+    if (registry_load(n->reg, &s, err) != 0) {
+        char q[256];
+        atomic_store(&n->registry_ok, 0);
+        log_event(NODE_LOG_ERROR, "registry_load_failed", "reason=%s error=%s", why,
+                  log_quote(err, q, sizeof(q)));
+        return; /* the previous snapshot stays in service */
+    }
+    atomic_store(&n->registry_ok, 1);
+    snapshot_holder_publish(&n->snaps, s);
+    log_event(NODE_LOG_INFO, "registry_loaded",
+              "reason=%s generation=%llu version=%lld systems=%d services=%d grants=%d", why,
+              (unsigned long long)s->generation, (long long)s->version, s->n_systems,
+              s->n_services, s->n_grants);
+}
+
+static void on_poll(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    node *n = arg;
+    char err[REGISTRY_ERR_MAX];
+    int64_t dv;
+    int ok = access(n->cfg.data_dir, W_OK) == 0;
+    if (ok != atomic_exchange(&n->datadir_ok, ok))
+        log_event(ok ? NODE_LOG_INFO : NODE_LOG_ERROR, "data_dir", "writable=%d", ok);
+    if (registry_data_version(n->reg, &dv, err) != 0) {
+        char q[256];
+        log_event(NODE_LOG_ERROR, "registry_poll_failed", "error=%s",
+                  log_quote(err, q, sizeof(q)));
+        return;
+    }
+    if (dv != n->data_version)
+        load_snapshot(n, "change");
+}
+
+/* ---- configuration (main thread) ---- */
+
+static void apply_reloadable(node *n, const node_config *c)
+{
+    log_set_level(c->log_level);
+    atomic_store(&n->log_access, c->log_access);
+    atomic_store(&n->replay_window_sec, c->replay_window_sec);
+    atomic_store(&n->audit_retention_sec, c->audit_retention_sec);
+    n->drain_timeout_ms = c->drain_timeout_ms;
+}
+
+static int same_list(char *const *a, int na, char *const *b, int nb)
+{
+    if (na != nb)
+        return 0;
+    for (int i = 0; i < na; i++)
+        if (strcmp(a[i], b[i]) != 0)
+            return 0;
+    return 1;
+}
+
+static void reload(node *n)
+{
+    node_config c;
+    char err[NODE_CONFIG_ERR_MAX], q[NODE_CONFIG_ERR_MAX + 16];
+    node_config_init(&c);
+    if (node_config_load(&c, n->config_path, err) != 0) {
+        log_event(NODE_LOG_ERROR, "reload_failed", "error=%s kept=previous",
+                  log_quote(err, q, sizeof(q)));
+        node_config_free(&c);
+        return;
+    }
+    const node_config *o = &n->cfg;
+    if (strcmp(c.system_code, o->system_code) != 0 || strcmp(c.area, o->area) != 0 ||
+        strcmp(c.data_dir, o->data_dir) != 0 || c.workers != o->workers ||
+        c.idle_timeout_sec != o->idle_timeout_sec ||
+        !same_list(c.http_listen, c.n_http_listen, o->http_listen, o->n_http_listen) ||
+        !same_list(c.https_listen, c.n_https_listen, o->https_listen, o->n_https_listen))
+        log_event(NODE_LOG_WARN, "reload_partial",
+                  "msg=\"node identity, data_dir, workers, idle_timeout or listen changed: "
+                  "they take effect on restart\"");
+    apply_reloadable(n, &c);
+    if (c.body_limit != o->body_limit)
+        httpd_set_body_limit(n->http, c.body_limit);
+    if (n->cfg.n_https_listen > 0 && c.tls_cert != NULL && c.tls_key != NULL) {
+        char terr[HTTPD_ERR_MAX], tq[HTTPD_ERR_MAX + 16];
+        if (httpd_set_tls(n->http, c.tls_cert, c.tls_key, terr) != 0)
+            log_event(NODE_LOG_ERROR, "tls_reload_failed", "error=%s kept=previous",
+                      log_quote(terr, tq, sizeof(tq)));
+    }
+    /* take the reloadable values; what needs a restart stays as started */
+    n->cfg.log_level = c.log_level;
+    n->cfg.log_access = c.log_access;
+    n->cfg.body_limit = c.body_limit;
+    n->cfg.drain_timeout_ms = c.drain_timeout_ms;
+    n->cfg.replay_window_sec = c.replay_window_sec;
+    n->cfg.audit_retention_sec = c.audit_retention_sec;
+    char *t = n->cfg.tls_cert;
+    n->cfg.tls_cert = c.tls_cert;
+    c.tls_cert = t;
+    t = n->cfg.tls_key;
+    n->cfg.tls_key = c.tls_key;
+    c.tls_key = t;
+    node_config_free(&c);
+    log_event(NODE_LOG_INFO, "reloaded", "level=%s body_limit=%zu",
+              node_log_level_name(n->cfg.log_level), n->cfg.body_limit);
+    load_snapshot(n, "reload");
+}
+
+/* ---- signals (main thread) ---- */
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    (void)what;
+    node *n = arg;
+    if (sig == SIGHUP) {
+        log_event(NODE_LOG_INFO, "signal", "signal=HUP action=reload");
+        reload(n);
+        return;
+    }
+    log_event(NODE_LOG_INFO, "signal", "signal=%s action=drain timeout_ms=%d",
+              sig == SIGTERM ? "TERM" : "INT", n->drain_timeout_ms);
+    event_base_loopbreak(n->base);
+}
+
+int node_daemon_run(const char *config_path)
+{
+    node n;
+    char err[REGISTRY_ERR_MAX], q[REGISTRY_ERR_MAX + 16];
+    char herr[HTTPD_ERR_MAX];
+    struct event *sigs[3] = {NULL, NULL, NULL}, *poll = NULL;
+    sigset_t block, prev;
+    int started = 0;
+
+    memset(&n, 0, sizeof(n));
+    n.config_path = config_path;
+    n.exit_status = 2;
+    snapshot_holder_init(&n.snaps);
+    node_config_init(&n.cfg);
+    if (node_config_load(&n.cfg, config_path, herr) != 0) {
+        log_event(NODE_LOG_ERROR, "config_invalid", "error=%s", log_quote(herr, q, sizeof(q)));
+        goto done;
+    }
+    apply_reloadable(&n, &n.cfg);
+    log_event(NODE_LOG_INFO, "starting", "version=%s system_code=%s area=%s workers=%d",
+              HRSS_VERSION, n.cfg.system_code, n.cfg.area, n.cfg.workers);
+    if (registry_open(n.cfg.data_dir, &n.reg, err) != 0) {
+        log_event(NODE_LOG_ERROR, "registry_open_failed", "error=%s",
+                  log_quote(err, q, sizeof(q)));
+        goto done;
+    }
+    atomic_store(&n.datadir_ok, access(n.cfg.data_dir, W_OK) == 0);
+    load_snapshot(&n, "start");
+
+    httpd_options ho = {n.cfg.workers, n.cfg.body_limit, n.cfg.idle_timeout_sec, handle, &n};
+    if (httpd_new(&ho, &n.http, herr) != 0)
+        goto http_failed;
+    for (int tls = 0; tls <= 1; tls++) {
+        char *const *list = tls ? n.cfg.https_listen : n.cfg.http_listen;
+        int count = tls ? n.cfg.n_https_listen : n.cfg.n_http_listen;
+        for (int i = 0; i < count; i++) {
+            char bound[128];
+            if (httpd_listen(n.http, list[i], tls, bound, sizeof(bound), herr) != 0)
+                goto http_failed;
+            log_event(NODE_LOG_INFO, "listening", "proto=%s addr=%s", tls ? "https" : "http",
+                      bound);
+        }
+    }
+    if (n.cfg.n_https_listen > 0 &&
+        httpd_set_tls(n.http, n.cfg.tls_cert, n.cfg.tls_key, herr) != 0)
+        goto http_failed;
+
+    n.views = calloc((size_t)n.cfg.workers, sizeof(snapshot_view));
+    n.base = event_base_new();
+    if (n.views == NULL || n.base == NULL)
+        abort();
+    /* workers inherit a mask without these: only the main loop sees them */
+    sigemptyset(&block);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGHUP);
+    signal(SIGPIPE, SIG_IGN);
+    pthread_sigmask(SIG_BLOCK, &block, &prev);
+    int rc = httpd_start(n.http, herr);
+    started = 1;
+    const int signums[3] = {SIGTERM, SIGINT, SIGHUP};
+    for (int i = 0; i < 3; i++) {
+        sigs[i] = evsignal_new(n.base, signums[i], on_signal, &n);
+        if (sigs[i] == NULL || event_add(sigs[i], NULL) != 0)
+            abort();
+    }
+    pthread_sigmask(SIG_SETMASK, &prev, NULL);
+    if (rc != 0)
+        goto http_failed;
+    poll = event_new(n.base, -1, EV_PERSIST, on_poll, &n);
+    struct timeval tv = {0, POLL_INTERVAL_MS * 1000};
+    if (poll == NULL || event_add(poll, &tv) != 0)
+        abort();
+    log_event(NODE_LOG_INFO, "started", "workers=%d", n.cfg.workers);
+
+    event_base_dispatch(n.base);
+
+    int left = httpd_drain(n.http, n.drain_timeout_ms);
+    started = 0;
+    log_event(left ? NODE_LOG_WARN : NODE_LOG_INFO, "stopped", "unanswered=%d", left);
+    n.exit_status = left ? 1 : 0;
+    goto done;
+
+http_failed:
+    log_event(NODE_LOG_ERROR, "listen_failed", "error=%s", log_quote(herr, q, sizeof(q)));
+done:
+    if (started)
+        httpd_drain(n.http, 0);
+    httpd_free(n.http);
+    for (int i = 0; n.views != NULL && i < n.cfg.workers; i++)
+        snapshot_view_release(&n.views[i]);
+    free(n.views);
+    for (int i = 0; i < 3; i++)
+        if (sigs[i] != NULL)
+            event_free(sigs[i]);
+    if (poll != NULL)
+        event_free(poll);
+    if (n.base != NULL)
+        event_base_free(n.base);
+    snapshot_holder_destroy(&n.snaps);
+    registry_close(n.reg);
+    node_config_free(&n.cfg);
+    return n.exit_status;
+}
