@@ -56,7 +56,6 @@ int hrss_nonce_check(const char *s, size_t len, hrss_error *err)
         return hrss__error(err, HRSS_EFORMAT, "length %zu, must be %d", len, HRSS_NONCE_LEN);
     for (size_t i = 0; i < len; i++)
         if (!is_alnum_ascii((unsigned char)s[i]))
-            return hrss__error(err, HRSS_EFORMAT, "character %zu is not one of [0-9A-Za-z]",
-                               i + 1);
+            return hrss__error(err, HRSS_EFORMAT, "character %zu is not one of [0-9A-Za-z]", i + 1);
     return HRSS_OK;
 }

@@ -90,8 +90,8 @@ int hrss_replay_check(hrss_replay *r, const char *caller, size_t callerlen, cons
     if (callerlen > REPLAY_KEY_MAX - 1 || noncelen > REPLAY_KEY_MAX - 1 - callerlen)
         return hrss__error(err, HRSS_ETOOBIG, "replay check: caller and nonce longer than %d",
                            REPLAY_KEY_MAX - 1);
-    if (callerlen > 0 && (memchr(caller, ':', callerlen) != NULL ||
-                          memchr(caller, '\0', callerlen) != NULL))
+    if (callerlen > 0 &&
+        (memchr(caller, ':', callerlen) != NULL || memchr(caller, '\0', callerlen) != NULL))
         return hrss__error(err, HRSS_EINVAL, "replay check: caller holds ':' or NUL");
     if (memchr(nonce, '\0', noncelen) != NULL)
         return hrss__error(err, HRSS_EINVAL, "replay check: nonce holds NUL");
@@ -164,11 +164,11 @@ uint64_t hrss__siphash24(const void *data, size_t len, uint64_t k0, uint64_t k1)
 /* ---- the in-process backend ---- */
 
 typedef struct mem_entry {
-    struct mem_entry *chain;  /* next in the hash bucket */
-    struct mem_entry *older;  /* the shard's list, in recording order */
+    struct mem_entry *chain; /* next in the hash bucket */
+    struct mem_entry *older; /* the shard's list, in recording order */
     struct mem_entry *newer;
     uint64_t hash;
-    int64_t expiry;           /* live while now < expiry */
+    int64_t expiry; /* live while now < expiry */
     size_t keylen;
     char key[];
 } mem_entry;
@@ -176,8 +176,8 @@ typedef struct mem_entry {
 typedef struct mem_shard {
     pthread_mutex_t lock;
     mem_entry **buckets;
-    size_t mask;              /* bucket count - 1 */
-    mem_entry *oldest;        /* head: recorded first */
+    size_t mask;       /* bucket count - 1 */
+    mem_entry *oldest; /* head: recorded first */
     mem_entry *newest;
     size_t count;
 } __attribute__((aligned(CACHE_LINE))) mem_shard;
@@ -185,7 +185,7 @@ typedef struct mem_shard {
 typedef struct mem_store {
     mem_shard shards[SHARD_COUNT];
     size_t max_entries;
-    atomic_size_t live;       /* entries held by all shards (may briefly overshoot) */
+    atomic_size_t live; /* entries held by all shards (may briefly overshoot) */
     /* When a sweep found the store full, the earliest expiry then held:
      * until that time a full store cannot free anything, so it is not swept
      * again. 0 when unknown; cleared whenever entries are freed (only then
@@ -320,8 +320,7 @@ static int mem_check_and_record(void *impl, const char *key, size_t keylen, int6
     if (m == NULL || key == NULL || keylen == 0)
         return hrss__error(err, HRSS_EINVAL, "replay store: missing key");
     if (keylen > REPLAY_KEY_MAX)
-        return hrss__error(err, HRSS_ETOOBIG, "replay store: key longer than %d",
-                           REPLAY_KEY_MAX);
+        return hrss__error(err, HRSS_ETOOBIG, "replay store: key longer than %d", REPLAY_KEY_MAX);
     if (ttl <= 0 || now > INT64_MAX - ttl)
         return hrss__error(err, HRSS_ERANGE, "replay store: time or ttl out of range");
 
@@ -404,8 +403,7 @@ static size_t bucket_count_for(size_t max_entries)
     return n;
 }
 
-int hrss_replay_memory_new(size_t max_entries, int64_t ttl_sec, hrss_replay **out,
-                           hrss_error *err)
+int hrss_replay_memory_new(size_t max_entries, int64_t ttl_sec, hrss_replay **out, hrss_error *err)
 {
     mem_store *m = NULL;
     size_t inited = 0;
