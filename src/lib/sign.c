@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "envelope_private.h"
 #include "internal.h"
 
 #define SIGNATURE_KEY "signature"
@@ -119,15 +120,17 @@ int hrss_canonical_header(const json_t *header, char **out, size_t *outlen, hrss
         if (keylen == sizeof(SIGNATURE_KEY) - 1 && memcmp(key, SIGNATURE_KEY, keylen) == 0)
             continue;
         if (!canon_key_is_safe(key, keylen)) {
+            char shown[128];
             rc = hrss__error(err, HRSS_EFORMAT,
-                             "header key \"%.*s\": empty or holds '=', '&' or NUL, which "
+                             "header key \"%s\": empty or holds '=', '&' or NUL, which "
                              "would make the signed string ambiguous",
-                             (int)(keylen > 64 ? 64 : keylen), key);
+                             hrss__show(shown, sizeof(shown), key, keylen, 32));
             goto done;
         }
         if (!json_is_string(v)) {
-            rc = hrss__error(err, HRSS_ETYPE, "header.%.*s: not a string",
-                             (int)(keylen > 64 ? 64 : keylen), key);
+            char shown[128];
+            rc = hrss__error(err, HRSS_ETYPE, "header.%s: not a string",
+                             hrss__show(shown, sizeof(shown), key, keylen, 64));
             goto done;
         }
         size_t vallen = json_string_length(v);
