@@ -301,18 +301,6 @@ const char *hrss__json_type_name(const json_t *v)
     }
 }
 
-static int nonce_check(const char *s, size_t len, hrss_error *err)
-{
-    if (len != 24)
-        return hrss__error(err, HRSS_EFORMAT, "length %zu, must be 24", len);
-    for (size_t i = 0; i < len; i++) {
-        char ch = s[i];
-        if (!((ch >= '0' && ch <= '9') || (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z')))
-            return hrss__error(err, HRSS_EFORMAT, "character %zu must be [0-9A-Za-z]", i + 1);
-    }
-    return HRSS_OK;
-}
-
 static int comm_status_check(const char *s, size_t len, hrss_error *err)
 {
     return hrss_comm_status_parse(s, len, NULL, err);
@@ -344,7 +332,7 @@ static const struct field_rule {
     {"msg", HRSS_MSG_MAX, IN_RES, 0, NULL},
     {"timestamp", HRSS_TIME_LEN, IN_REQ | IN_RES, 0, hrss_time_check}, /* alias, DESIGN 1 */
     {"signature", HRSS_SIGNATURE_MAX, IN_REQ | IN_RES, 0, NULL},
-    {"nonce", 24, IN_REQ | IN_RES, 0, nonce_check},
+    {"nonce", HRSS_NONCE_LEN, IN_REQ | IN_RES, 0, hrss_nonce_check},
 };
 
 #define RULE_REQ_TIME 4 /* index of serviceReqTime */
