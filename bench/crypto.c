@@ -27,9 +27,9 @@
 #endif
 
 typedef struct bench_case {
-    const char *name;    /* machine-readable name */
-    const char *label;   /* table label */
-    size_t size;         /* message size; 0 for SM2 (ops/s only) */
+    const char *name;  /* machine-readable name */
+    const char *label; /* table label */
+    size_t size;       /* message size; 0 for SM2 (ops/s only) */
     int (*run)(size_t size);
 } bench_case;
 
@@ -79,8 +79,7 @@ static int run_sm2_sign(size_t size)
 static int run_sm2_verify(size_t size)
 {
     (void)size;
-    return hrss_sm2_verify(sm2_key, NULL, 0, data, 32, HRSS_SM2_SIG_DER, sm2_sig, sm2_siglen,
-                           NULL);
+    return hrss_sm2_verify(sm2_key, NULL, 0, data, 32, HRSS_SM2_SIG_DER, sm2_sig, sm2_siglen, NULL);
 }
 
 static const bench_case cases[] = {
@@ -161,8 +160,8 @@ int main(int argc, char **argv)
         data[i] = (unsigned char)(i * 131 + 7);
     if (hrss_sm4_key_from_digits("1234567890123456", 16, sm4_key, &err) != HRSS_OK ||
         hrss_sm2_key_generate(&sm2_key, &err) != HRSS_OK ||
-        hrss_sm2_sign(sm2_key, NULL, 0, data, 32, HRSS_SM2_SIG_DER, &sm2_sig, &sm2_siglen,
-                      &err) != HRSS_OK) {
+        hrss_sm2_sign(sm2_key, NULL, 0, data, 32, HRSS_SM2_SIG_DER, &sm2_sig, &sm2_siglen, &err) !=
+            HRSS_OK) {
         fprintf(stderr, "bench_crypto: setup failed: %s\n", err.msg);
         return 1;
     }
@@ -182,8 +181,7 @@ int main(int argc, char **argv)
         if (mr)
             printf("%s %.2f\n", cases[i].name, cases[i].size ? ops * (double)cases[i].size : ops);
         else if (cases[i].size)
-            printf("%-20s %14.0f %12.2f\n", cases[i].label, ops,
-                   ops * (double)cases[i].size / 1e6);
+            printf("%-20s %14.0f %12.2f\n", cases[i].label, ops, ops * (double)cases[i].size / 1e6);
         else
             printf("%-20s %14.0f %12s\n", cases[i].label, ops, "-");
         fflush(stdout);

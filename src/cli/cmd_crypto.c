@@ -48,8 +48,8 @@ static int is_space(char c)
 }
 
 /* Decodes Base64 or hex text, ignoring leading and trailing whitespace. */
-static int decode_text(const char *what, const char *text, size_t len, int hex,
-                       unsigned char **out, size_t *outlen)
+static int decode_text(const char *what, const char *text, size_t len, int hex, unsigned char **out,
+                       size_t *outlen)
 {
     hrss_error err;
     int rc;
@@ -292,8 +292,8 @@ int cmd_sm4(int argc, char **argv)
     if (rc != CLI_OK)
         goto done;
     if (enc) {
-        rc = gcm ? hrss_sm4_gcm_encrypt(key, aad, aad ? strlen(aad) : 0, in, len, &out,
-                                        &outlen, &err)
+        rc = gcm ? hrss_sm4_gcm_encrypt(key, aad, aad ? strlen(aad) : 0, in, len, &out, &outlen,
+                                        &err)
                  : hrss_sm4_ecb_encrypt(key, in, len, &out, &outlen, &err);
         if (rc != HRSS_OK) {
             cli_error("%s", err.msg);
@@ -624,8 +624,8 @@ int cmd_sm2(int argc, char **argv)
 
     switch (act) {
     case SM2_SIGN:
-        rc = hrss_sm2_sign(k, o.id, o.id ? strlen(o.id) : 0, in, len, o.sigfmt, &out, &outlen,
-                           &err);
+        rc =
+            hrss_sm2_sign(k, o.id, o.id ? strlen(o.id) : 0, in, len, o.sigfmt, &out, &outlen, &err);
         break;
     case SM2_VERIFY:
         rc = hrss_sm2_verify(k, o.id, o.id ? strlen(o.id) : 0, in, len, o.sigfmt, data, datalen,

@@ -150,8 +150,7 @@ int hrss_base64_decode(const char *in, size_t len, unsigned char **out, size_t *
         return hrss__error(err, HRSS_EINVAL, "base64: no input or output");
     *out = NULL;
     if (len % 4 != 0)
-        return hrss__error(err, HRSS_EFORMAT, "base64: length %zu is not a multiple of 4",
-                           len);
+        return hrss__error(err, HRSS_EFORMAT, "base64: length %zu is not a multiple of 4", len);
     if (len > 0 && s[len - 1] == '=')
         pad = s[len - 2] == '=' ? 2 : 1;
     buf = malloc(len / 4 * 3 + 1);
@@ -166,8 +165,7 @@ int hrss_base64_decode(const char *in, size_t len, unsigned char **out, size_t *
                 free(buf);
                 if (s[i + (size_t)j] == '=')
                     return hrss__error(err, HRSS_EFORMAT,
-                                       "base64: '=' at offset %zu before the end",
-                                       i + (size_t)j);
+                                       "base64: '=' at offset %zu before the end", i + (size_t)j);
                 return hrss__error(err, HRSS_EFORMAT,
                                    "base64: character 0x%02x at offset %zu is outside the "
                                    "alphabet",
@@ -255,8 +253,10 @@ int hrss_hex_decode(const char *in, size_t len, unsigned char **out, size_t *out
         if (hi < 0 || lo < 0) {
             size_t at = hi < 0 ? i : i + 1;
             free(buf);
-            return hrss__error(err, HRSS_EFORMAT, "hex: character 0x%02x at offset %zu is not "
-                               "a hex digit", s[at], at);
+            return hrss__error(err, HRSS_EFORMAT,
+                               "hex: character 0x%02x at offset %zu is not "
+                               "a hex digit",
+                               s[at], at);
         }
         buf[i / 2] = (unsigned char)(hi << 4 | lo);
     }
@@ -430,19 +430,17 @@ int hrss_sm4_key_from_digits(const char *digits, size_t len, unsigned char key[H
     if (key == NULL || (digits == NULL && len > 0))
         return hrss__error(err, HRSS_EINVAL, "SM4 key: no input or output");
     if (len != HRSS_SM4_KEY_LEN)
-        return hrss__error(err, HRSS_EKEY, "SM4 key: %zu characters, need exactly 16 digits",
-                           len);
+        return hrss__error(err, HRSS_EKEY, "SM4 key: %zu characters, need exactly 16 digits", len);
     for (size_t i = 0; i < len; i++)
         if (digits[i] < '0' || digits[i] > '9')
-            return hrss__error(err, HRSS_EKEY, "SM4 key: character %zu is not a digit 0-9",
-                               i + 1);
+            return hrss__error(err, HRSS_EKEY, "SM4 key: character %zu is not a digit 0-9", i + 1);
     memcpy(key, digits, HRSS_SM4_KEY_LEN);
     return HRSS_OK;
 }
 
 /* Runs len bytes (a multiple of 16 for ECB) through an initialised cipher context. */
-static int cipher_update(EVP_CIPHER_CTX *c, unsigned char *out, const unsigned char *in,
-                         size_t len, size_t *outlen)
+static int cipher_update(EVP_CIPHER_CTX *c, unsigned char *out, const unsigned char *in, size_t len,
+                         size_t *outlen)
 {
     size_t total = 0;
     while (len > 0) {
@@ -529,7 +527,8 @@ int hrss_sm4_ecb_decrypt(const unsigned char key[HRSS_SM4_KEY_LEN], const void *
         return hrss__error(err, HRSS_EINVAL, "SM4-ECB: no key, input or output");
     *out = NULL;
     if (len == 0)
-        return hrss__error(err, HRSS_EDECRYPT, "SM4-ECB: empty ciphertext (PKCS#7 output is "
+        return hrss__error(err, HRSS_EDECRYPT,
+                           "SM4-ECB: empty ciphertext (PKCS#7 output is "
                            "at least one block)");
     if (len % 16 != 0)
         return hrss__error(err, HRSS_EDECRYPT,
@@ -552,7 +551,8 @@ int hrss_sm4_ecb_decrypt(const unsigned char key[HRSS_SM4_KEY_LEN], const void *
         bad |= in_pad & (buf[len - i] != padn);
     }
     if (bad) {
-        rc = hrss__error(err, HRSS_EDECRYPT, "SM4-ECB: bad PKCS#7 padding (wrong key or "
+        rc = hrss__error(err, HRSS_EDECRYPT,
+                         "SM4-ECB: bad PKCS#7 padding (wrong key or "
                          "damaged ciphertext)");
         goto done;
     }
@@ -686,9 +686,9 @@ done:
     return ok;
 }
 
-int hrss_sm4_gcm_encrypt(const unsigned char key[HRSS_SM4_KEY_LEN], const void *aad,
-                         size_t aadlen, const void *in, size_t len, unsigned char **out,
-                         size_t *outlen, hrss_error *err)
+int hrss_sm4_gcm_encrypt(const unsigned char key[HRSS_SM4_KEY_LEN], const void *aad, size_t aadlen,
+                         const void *in, size_t len, unsigned char **out, size_t *outlen,
+                         hrss_error *err)
 {
     unsigned char *buf = NULL;
     size_t total;
@@ -720,9 +720,9 @@ int hrss_sm4_gcm_encrypt(const unsigned char key[HRSS_SM4_KEY_LEN], const void *
     return HRSS_OK;
 }
 
-int hrss_sm4_gcm_decrypt(const unsigned char key[HRSS_SM4_KEY_LEN], const void *aad,
-                         size_t aadlen, const void *in, size_t len, unsigned char **out,
-                         size_t *outlen, hrss_error *err)
+int hrss_sm4_gcm_decrypt(const unsigned char key[HRSS_SM4_KEY_LEN], const void *aad, size_t aadlen,
+                         const void *in, size_t len, unsigned char **out, size_t *outlen,
+                         hrss_error *err)
 {
     const unsigned char *p = in, *ct;
     EVP_CIPHER_CTX *ctr = NULL;
@@ -734,8 +734,10 @@ int hrss_sm4_gcm_decrypt(const unsigned char key[HRSS_SM4_KEY_LEN], const void *
         return hrss__error(err, HRSS_EINVAL, "SM4-GCM: no key, input or output");
     *out = NULL;
     if (len < HRSS_SM4_GCM_IV_LEN + HRSS_SM4_GCM_TAG_LEN)
-        return hrss__error(err, HRSS_EDECRYPT, "SM4-GCM: %zu bytes, shorter than IV and tag "
-                           "(28)", len);
+        return hrss__error(err, HRSS_EDECRYPT,
+                           "SM4-GCM: %zu bytes, shorter than IV and tag "
+                           "(28)",
+                           len);
     ctlen = len - HRSS_SM4_GCM_IV_LEN - HRSS_SM4_GCM_TAG_LEN;
     if ((uint64_t)ctlen > GCM_MAX_LEN || (uint64_t)aadlen > GCM_MAX_LEN)
         return hrss__error(err, HRSS_EDECRYPT, "SM4-GCM: input larger than GCM allows");
@@ -746,7 +748,8 @@ int hrss_sm4_gcm_decrypt(const unsigned char key[HRSS_SM4_KEY_LEN], const void *
         return ossl_error(err, HRSS_ECRYPTO, "SM4-GCM decryption failed");
     /* Nothing is decrypted before the tag checks out. */
     if (CRYPTO_memcmp(tag, ct + ctlen, HRSS_SM4_GCM_TAG_LEN) != 0)
-        return hrss__error(err, HRSS_EDECRYPT, "SM4-GCM: authentication tag mismatch (wrong "
+        return hrss__error(err, HRSS_EDECRYPT,
+                           "SM4-GCM: authentication tag mismatch (wrong "
                            "key, AAD or damaged ciphertext)");
     buf = malloc(ctlen + 1);
     if (buf == NULL)

@@ -35,15 +35,15 @@
 #include "internal.h"
 
 #define SM2_FIELD_LEN 32
-#define SM2_POINT_LEN 65    /* 04 || X || Y */
-#define SM2_SIG_RAW_LEN 64  /* r || s */
-#define SM2_ID_MAX 8191     /* ENTL is the ID length in bits on 16 bits */
+#define SM2_POINT_LEN 65   /* 04 || X || Y */
+#define SM2_SIG_RAW_LEN 64 /* r || s */
+#define SM2_ID_MAX 8191    /* ENTL is the ID length in bits on 16 bits */
 #define SM2_PEM_MAX (64 * 1024)
 
 struct hrss_sm2_key {
-    EVP_PKEY *pkey;                     /* type SM2, built by key_build() */
+    EVP_PKEY *pkey; /* type SM2, built by key_build() */
     int has_priv;
-    unsigned char pub[SM2_POINT_LEN];   /* uncompressed public point */
+    unsigned char pub[SM2_POINT_LEN]; /* uncompressed public point */
 };
 
 /* GM/T 0009 SM2 ciphertext: SEQUENCE { x INTEGER, y INTEGER, hash OCTET STRING,
@@ -55,12 +55,8 @@ typedef struct sm2_ct_der {
     ASN1_OCTET_STRING *c2;
 } sm2_ct_der;
 
-ASN1_SEQUENCE(sm2_ct_der) = {
-    ASN1_SIMPLE(sm2_ct_der, x, BIGNUM),
-    ASN1_SIMPLE(sm2_ct_der, y, BIGNUM),
-    ASN1_SIMPLE(sm2_ct_der, c3, ASN1_OCTET_STRING),
-    ASN1_SIMPLE(sm2_ct_der, c2, ASN1_OCTET_STRING),
-} static_ASN1_SEQUENCE_END(sm2_ct_der)
+/* The ASN.1 item of sm2_ct_der, defined with OpenSSL's template macros at the end. */
+static const ASN1_ITEM *sm2_ct_der_it(void);
 
 /* A ciphertext taken apart; c2 points into the caller's input or a decoded sm2_ct_der. */
 typedef struct sm2_parts {
@@ -91,8 +87,8 @@ static int ossl_error(hrss_error *err, int code, const char *what)
  * given). Checks 1 <= d <= n-2, that the point is on the curve and not infinity, and that
  * both match. d should be a secure BIGNUM: its copy in the parameters is then wiped.
  */
-static int key_build(const BIGNUM *d, const unsigned char *pub, size_t publen,
-                     hrss_sm2_key **out, hrss_error *err)
+static int key_build(const BIGNUM *d, const unsigned char *pub, size_t publen, hrss_sm2_key **out,
+                     hrss_error *err)
 {
     EC_GROUP *grp = NULL;
     BN_CTX *bn = NULL;
@@ -125,8 +121,9 @@ static int key_build(const BIGNUM *d, const unsigned char *pub, size_t publen,
             goto done;
         }
         if (!EC_POINT_mul(grp, fromd, d, NULL, NULL, bn)) {
-            rc = ossl_error(err, HRSS_ECRYPTO, "SM2 private key: deriving the public point "
-                                               "failed");
+            rc = ossl_error(err, HRSS_ECRYPTO,
+                            "SM2 private key: deriving the public point "
+                            "failed");
             goto done;
         }
     }
@@ -153,8 +150,8 @@ static int key_build(const BIGNUM *d, const unsigned char *pub, size_t publen,
         rc = hrss__error(err, HRSS_EINVAL, "SM2 key: neither private nor public key given");
         goto done;
     }
-    if (EC_POINT_point2oct(grp, given != NULL ? given : fromd, POINT_CONVERSION_UNCOMPRESSED,
-                           point, sizeof(point), bn) != sizeof(point)) {
+    if (EC_POINT_point2oct(grp, given != NULL ? given : fromd, POINT_CONVERSION_UNCOMPRESSED, point,
+                           sizeof(point), bn) != sizeof(point)) {
         rc = ossl_error(err, HRSS_ECRYPTO, "SM2 key: encoding the public point failed");
         goto done;
     }
@@ -218,13 +215,14 @@ static int key_from_pkey(EVP_PKEY *src, hrss_sm2_key **out, hrss_error *err)
     if (EVP_PKEY_get_utf8_string_param(src, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
                                        NULL) != 1) {
         ERR_clear_error();
-        return hrss__error(err, HRSS_EKEY, "EC key without a named curve: only SM2 is "
-                                           "accepted");
+        return hrss__error(err, HRSS_EKEY,
+                           "EC key without a named curve: only SM2 is "
+                           "accepted");
     }
     if (strcmp(group, SN_sm2) != 0)
         return hrss__error(err, HRSS_EKEY, "key on curve %.40s, not SM2", group);
-    if (EVP_PKEY_get_octet_string_param(src, OSSL_PKEY_PARAM_PUB_KEY, pub, sizeof(pub),
-                                        &publen) != 1)
+    if (EVP_PKEY_get_octet_string_param(src, OSSL_PKEY_PARAM_PUB_KEY, pub, sizeof(pub), &publen) !=
+        1)
         publen = 0; /* derived from d below */
     d = BN_secure_new();
     if (d == NULL)
@@ -277,11 +275,11 @@ int hrss_sm2_key_from_pem(const char *pem, size_t len, hrss_sm2_key **out, hrss_
         return hrss__error(err, HRSS_EINVAL, "SM2 PEM: no input or output");
     *out = NULL;
     if (len > SM2_PEM_MAX)
-        return hrss__error(err, HRSS_ETOOBIG, "SM2 PEM: %zu bytes, at most %d", len,
-                           SM2_PEM_MAX);
+        return hrss__error(err, HRSS_ETOOBIG, "SM2 PEM: %zu bytes, at most %d", len, SM2_PEM_MAX);
     if (memmem(pem, len, "ENCRYPTED", 9) != NULL)
-        return hrss__error(err, HRSS_EKEY, "SM2 PEM: encrypted private keys are not supported "
-                                           "(decrypt it with 'openssl pkey' first)");
+        return hrss__error(err, HRSS_EKEY,
+                           "SM2 PEM: encrypted private keys are not supported "
+                           "(decrypt it with 'openssl pkey' first)");
     bio = BIO_new_mem_buf(pem, (int)len);
     if (bio == NULL)
         return ossl_error(err, HRSS_ENOMEM, "SM2 PEM: out of memory");
@@ -295,8 +293,9 @@ int hrss_sm2_key_from_pem(const char *pem, size_t len, hrss_sm2_key **out, hrss_
         pk = PEM_read_bio_PUBKEY_ex(bio, NULL, no_passphrase, NULL, NULL, NULL);
     }
     if (pk == NULL) {
-        rc = ossl_error(err, HRSS_EKEY, "SM2 PEM: no PKCS#8 or SEC1 private key and no "
-                                        "SubjectPublicKeyInfo public key found");
+        rc = ossl_error(err, HRSS_EKEY,
+                        "SM2 PEM: no PKCS#8 or SEC1 private key and no "
+                        "SubjectPublicKeyInfo public key found");
         goto done;
     }
     rc = key_from_pkey(pk, out, err);
@@ -394,8 +393,10 @@ int hrss_sm2_key_from_raw_hex(const char *priv_hex, const char *pub_hex, hrss_sm
         if (rc != HRSS_OK)
             goto done;
         if (point[0] != 0x04) {
-            rc = hrss__error(err, HRSS_EKEY, "SM2 public key: must start with 04 (uncompressed "
-                                             "point), got %02x", point[0]);
+            rc = hrss__error(err, HRSS_EKEY,
+                             "SM2 public key: must start with 04 (uncompressed "
+                             "point), got %02x",
+                             point[0]);
             goto done;
         }
     }
@@ -496,9 +497,8 @@ static int sigctx_new(const hrss_sm2_key *k, const char *id, size_t idlen, int s
     return HRSS_OK;
 }
 
-int hrss_sm2_sign(const hrss_sm2_key *k, const char *id, size_t idlen, const void *msg,
-                  size_t len, hrss_sm2_sig_format fmt, unsigned char **sig, size_t *siglen,
-                  hrss_error *err)
+int hrss_sm2_sign(const hrss_sm2_key *k, const char *id, size_t idlen, const void *msg, size_t len,
+                  hrss_sm2_sig_format fmt, unsigned char **sig, size_t *siglen, hrss_error *err)
 {
     EVP_MD_CTX *mctx = NULL;
     EVP_PKEY_CTX *pctx = NULL;
@@ -568,8 +568,8 @@ done:
 
 /* The DER form of a signature if it is a well-formed one (strict DER, r and s of at most
  * 32 bytes); NULL otherwise. Free with OPENSSL_free. */
-static unsigned char *sig_to_der(hrss_sm2_sig_format fmt, const unsigned char *sig,
-                                 size_t siglen, int *derlen)
+static unsigned char *sig_to_der(hrss_sm2_sig_format fmt, const unsigned char *sig, size_t siglen,
+                                 int *derlen)
 {
     ECDSA_SIG *es = NULL;
     BIGNUM *r = NULL, *s = NULL;
@@ -635,8 +635,8 @@ int hrss_sm2_verify(const hrss_sm2_key *k, const char *id, size_t idlen, const v
     rc = sigctx_new(k, id, idlen, 0, &mctx, &pctx, err);
     if (rc != HRSS_OK)
         goto done;
-    if (EVP_DigestVerify(mctx, der, (size_t)derlen, msg != NULL ? msg : (const void *)"",
-                         len) != 1) {
+    if (EVP_DigestVerify(mctx, der, (size_t)derlen, msg != NULL ? msg : (const void *)"", len) !=
+        1) {
         ERR_clear_error();
         rc = hrss__error(err, HRSS_EBADSIG, "SM2 verify: signature mismatch");
         goto done;
@@ -756,8 +756,8 @@ done:
 }
 
 /* Takes a GM/T 0009 ciphertext apart; *holder keeps the bytes pt->c2 points into. */
-static int parts_from_der(const unsigned char *in, size_t len, sm2_parts *pt,
-                          sm2_ct_der **holder, hrss_error *err)
+static int parts_from_der(const unsigned char *in, size_t len, sm2_parts *pt, sm2_ct_der **holder,
+                          hrss_error *err)
 {
     const unsigned char *p = in;
     sm2_ct_der *ct;
@@ -769,16 +769,18 @@ static int parts_from_der(const unsigned char *in, size_t len, sm2_parts *pt,
     ERR_clear_error();
     if (ct == NULL || p != in + len) {
         ASN1_item_free((ASN1_VALUE *)ct, ASN1_ITEM_rptr(sm2_ct_der));
-        return hrss__error(err, HRSS_EDECRYPT, "SM2 ciphertext: not a GM/T 0009 DER SEQUENCE "
-                                               "{x, y, hash, ciphertext}%s",
+        return hrss__error(err, HRSS_EDECRYPT,
+                           "SM2 ciphertext: not a GM/T 0009 DER SEQUENCE "
+                           "{x, y, hash, ciphertext}%s",
                            ct != NULL ? " (trailing bytes)" : "");
     }
     *holder = ct;
     if (BN_is_negative(ct->x) || BN_is_negative(ct->y) ||
         BN_bn2binpad(ct->x, pt->x, SM2_FIELD_LEN) != SM2_FIELD_LEN ||
         BN_bn2binpad(ct->y, pt->y, SM2_FIELD_LEN) != SM2_FIELD_LEN)
-        return hrss__error(err, HRSS_EDECRYPT, "SM2 ciphertext: C1 coordinate longer than 32 "
-                                               "bytes or negative");
+        return hrss__error(err, HRSS_EDECRYPT,
+                           "SM2 ciphertext: C1 coordinate longer than 32 "
+                           "bytes or negative");
     if (ASN1_STRING_length(ct->c3) != HRSS_SM3_LEN)
         return hrss__error(err, HRSS_EDECRYPT, "SM2 ciphertext: hash C3 of %d bytes, need 32",
                            ASN1_STRING_length(ct->c3));
@@ -794,11 +796,15 @@ static int parts_from_raw(const unsigned char *in, size_t len, hrss_sm2_ct_forma
 {
     const char *name = fmt == HRSS_SM2_C1C3C2 ? "C1C3C2" : "C1C2C3";
     if (len < SM2_POINT_LEN + HRSS_SM3_LEN)
-        return hrss__error(err, HRSS_EDECRYPT, "SM2 ciphertext (%s): %zu bytes, shorter than "
-                           "C1 and C3 (97)", name, len);
+        return hrss__error(err, HRSS_EDECRYPT,
+                           "SM2 ciphertext (%s): %zu bytes, shorter than "
+                           "C1 and C3 (97)",
+                           name, len);
     if (in[0] != 0x04)
-        return hrss__error(err, HRSS_EDECRYPT, "SM2 ciphertext (%s): C1 must start with 04 "
-                           "(uncompressed point), got %02x", name, in[0]);
+        return hrss__error(err, HRSS_EDECRYPT,
+                           "SM2 ciphertext (%s): C1 must start with 04 "
+                           "(uncompressed point), got %02x",
+                           name, in[0]);
     memcpy(pt->x, in + 1, SM2_FIELD_LEN);
     memcpy(pt->y, in + 1 + SM2_FIELD_LEN, SM2_FIELD_LEN);
     pt->c2len = len - SM2_POINT_LEN - HRSS_SM3_LEN;
@@ -853,8 +859,9 @@ int hrss_sm2_encrypt(const hrss_sm2_key *k, const void *in, size_t len, hrss_sm2
         return hrss__error(err, HRSS_EINVAL, "SM2 encrypt: bad arguments");
     *out = NULL;
     if (len == 0)
-        return hrss__error(err, HRSS_EINVAL, "SM2 encrypt: empty message (SM2 needs at least "
-                                             "one byte)");
+        return hrss__error(err, HRSS_EINVAL,
+                           "SM2 encrypt: empty message (SM2 needs at least "
+                           "one byte)");
     if (len > INT_MAX - 256)
         return hrss__error(err, HRSS_ETOOBIG, "SM2 encrypt: message too large");
     pctx = EVP_PKEY_CTX_new_from_pkey(NULL, k->pkey, NULL);
@@ -944,8 +951,9 @@ int hrss_sm2_decrypt(const hrss_sm2_key *k, const void *in, size_t len, hrss_sm2
     }
     if (EVP_PKEY_decrypt(pctx, buf, &n, der, derlen) != 1) {
         ERR_clear_error();
-        rc = hrss__error(err, HRSS_EDECRYPT, "SM2 decrypt: C1 not on the curve or hash C3 "
-                                             "mismatch (wrong key or damaged ciphertext)");
+        rc = hrss__error(err, HRSS_EDECRYPT,
+                         "SM2 decrypt: C1 not on the curve or hash C3 "
+                         "mismatch (wrong key or damaged ciphertext)");
         goto done;
     }
     buf[n] = 0;
@@ -962,3 +970,12 @@ done:
     EVP_PKEY_CTX_free(pctx);
     return rc;
 }
+
+/* The GM/T 0009 template (after everything: the macros end without a semicolon). */
+/* clang-format off */
+ASN1_SEQUENCE(sm2_ct_der) = {
+    ASN1_SIMPLE(sm2_ct_der, x, BIGNUM),
+    ASN1_SIMPLE(sm2_ct_der, y, BIGNUM),
+    ASN1_SIMPLE(sm2_ct_der, c3, ASN1_OCTET_STRING),
+    ASN1_SIMPLE(sm2_ct_der, c2, ASN1_OCTET_STRING),
+} static_ASN1_SEQUENCE_END(sm2_ct_der)

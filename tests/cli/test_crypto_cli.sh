@@ -44,7 +44,8 @@ head -c 10000 /dev/urandom >big
 for f in msg big empty; do
   same "$("$HRSS" sm3 <$f)" "$(openssl dgst -sm3 <$f | awk '{print $NF}')" "sm3 of $f"
   same "$("$HRSS" sm3 --hmac-key-hex 6b6579 <$f)" \
-       "$(openssl dgst -sm3 -mac HMAC -macopt hexkey:6b6579 <$f | awk '{print $NF}')" "hmac-sm3 of $f"
+       "$(openssl dgst -sm3 -mac HMAC -macopt hexkey:6b6579 <$f | awk '{print $NF}')" \
+       "hmac-sm3 of $f"
 done
 same "$(printf abc | "$HRSS" sm3)" "$(vec sm3_msg1_digest)" "sm3 official msg1"
 
@@ -63,9 +64,11 @@ for f in msg big empty; do
   cmp -s back $f || fail "sm4 hex round trip of $f"
 done
 printf '{"aac002":"110101199003077777"}' >json
-same "$("$HRSS" sm4 encrypt --key $KEY <json)" "5NE5MLW1KdfAG99YimS6/UQTNm671alyr/koPv1yzwI=" "local json vector"
+same "$("$HRSS" sm4 encrypt --key $KEY <json)" "5NE5MLW1KdfAG99YimS6/UQTNm671alyr/koPv1yzwI=" \
+     "local json vector"
 printf '%s\n' $KEY >keyfile
-same "$("$HRSS" sm4 encrypt --key-file keyfile --hex <json)" "$(vec local_sm4ecb_pkcs7_ct_json)" "--key-file"
+same "$("$HRSS" sm4 encrypt --key-file keyfile --hex <json)" "$(vec local_sm4ecb_pkcs7_ct_json)" \
+     "--key-file"
 # GCM profile: round trip, AAD bound.
 "$HRSS" sm4 encrypt --key $KEY --gcm --aad hdr <big >gcm.b64
 "$HRSS" sm4 decrypt --key $KEY --gcm --aad hdr <gcm.b64 >back
@@ -79,7 +82,8 @@ expect 0 "$HRSS" keygen sm2 --out P
 [[ $(stat -c %a P.key) == 600 ]] || fail "P.key mode $(stat -c %a P.key)"
 head -n 1 P.key | grep -qx -- '-----BEGIN PRIVATE KEY-----' || fail "P.key is not PKCS#8 PEM"
 head -n 1 P.pub | grep -qx -- '-----BEGIN PUBLIC KEY-----' || fail "P.pub is not SPKI PEM"
-openssl pkey -in P.key -noout -text | grep -q 'ASN1 OID: SM2' || fail "openssl does not see an SM2 key"
+openssl pkey -in P.key -noout -text | grep -q 'ASN1 OID: SM2' ||
+  fail "openssl does not see an SM2 key"
 same "$(openssl pkey -in P.key -pubout)" "$(cat P.pub)" "public key of P.key"
 expect 0 "$HRSS" keygen sm2 --out R --print-raw
 grep -Eq '^d [0-9a-f]{64}$' out && grep -Eq '^pub 04[0-9a-f]{128}$' out || fail "--print-raw output"
@@ -101,7 +105,8 @@ openssl pkeyutl -verify -pubin -inkey P.pub -rawin -digest sm3 -pkeyopt distid:a
     -in msg -sigfile sig.der >/dev/null || fail "openssl rejects signature with --id"
 expect 1 "$HRSS" sm2 verify --key P.pub --signature "$(base64 -w0 sig.der)" <msg
 grep -q "signature mismatch" err || fail "mismatch message"
-expect 0 "$HRSS" sm2 verify --key P.pub --id alice@example.com --signature "$(base64 -w0 sig.der)" <msg
+expect 0 "$HRSS" sm2 verify --key P.pub --id alice@example.com \
+    --signature "$(base64 -w0 sig.der)" <msg
 # r||s in hex, from a file.
 "$HRSS" sm2 sign --key P.key --sig-format raw --hex <msg >sig.hex
 grep -Eqx '[0-9a-f]{128}' sig.hex || fail "raw hex signature shape"
@@ -131,9 +136,10 @@ cmp -s back msg || fail "default format is c1c3c2"
 
 # ---- official vectors through the CLI ----
 vec sm2_priv_sec1_der | xxd -r -p >sec1.der
-{ echo '-----BEGIN EC PRIVATE KEY-----'; base64 -w64 sec1.der; echo '-----END EC PRIVATE KEY-----'; } >off.key
+pem() { echo "-----BEGIN $1-----"; base64 -w64 "$2"; echo "-----END $1-----"; }
+pem 'EC PRIVATE KEY' sec1.der >off.key
 vec sm2_pub_spki_der | xxd -r -p >spki.der
-{ echo '-----BEGIN PUBLIC KEY-----'; base64 -w64 spki.der; echo '-----END PUBLIC KEY-----'; } >off.pub
+pem 'PUBLIC KEY' spki.der >off.pub
 expect 0 "$HRSS" sm2 verify --key off.pub --hex --signature "$(vec sm2_sig_der)" <msg
 expect 0 "$HRSS" sm2 verify --key off.key --sig-format raw --hex \
     --signature "$(vec sm2_sig_r)$(vec sm2_sig_s)" <msg

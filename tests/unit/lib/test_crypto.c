@@ -126,8 +126,7 @@ static void base64_rfc4648_vectors(void **state)
 {
     (void)state;
     static const char *plain[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
-    static const char *enc[] = {"", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=",
-                                "Zm9vYmFy"};
+    static const char *enc[] = {"", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
     for (size_t i = 0; i < 7; i++) {
         char *s = NULL;
         unsigned char *b = NULL;
@@ -147,25 +146,24 @@ static void base64_strict_rejections(void **state)
 {
     (void)state;
     static const char *bad[] = {
-        "Zm9v\n",     /* trailing newline */
-        "Zm 9v",      /* inner space, also wrong length */
-        " Zm9",       /* leading space */
-        "Zm9",        /* length not a multiple of 4 */
-        "Zm=v",       /* '=' before the end */
-        "Zm9v====",   /* a whole quantum of padding */
-        "Z===",       /* three '=' */
-        "====",       /* padding only */
-        "Zm9*",       /* outside the alphabet */
-        "Zm9-",       /* base64url is not accepted */
-        "Zh==",       /* non-zero bits before "==" */
-        "Zm9=",       /* non-zero bits before "=" */
-        "Zg==Zg==",   /* padding in the middle */
+        "Zm9v\n",   /* trailing newline */
+        "Zm 9v",    /* inner space, also wrong length */
+        " Zm9",     /* leading space */
+        "Zm9",      /* length not a multiple of 4 */
+        "Zm=v",     /* '=' before the end */
+        "Zm9v====", /* a whole quantum of padding */
+        "Z===",     /* three '=' */
+        "====",     /* padding only */
+        "Zm9*",     /* outside the alphabet */
+        "Zm9-",     /* base64url is not accepted */
+        "Zh==",     /* non-zero bits before "==" */
+        "Zm9=",     /* non-zero bits before "=" */
+        "Zg==Zg==", /* padding in the middle */
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         unsigned char *b = (unsigned char *)"untouched";
         hrss_error e = {0, ""};
-        assert_int_equal(hrss_base64_decode(bad[i], strlen(bad[i]), &b, NULL, &e),
-                         HRSS_EFORMAT);
+        assert_int_equal(hrss_base64_decode(bad[i], strlen(bad[i]), &b, NULL, &e), HRSS_EFORMAT);
         assert_null(b);
         assert_int_equal(e.code, HRSS_EFORMAT);
         assert_true(strlen(e.msg) > 0);
@@ -353,10 +351,10 @@ static void sm4_official_million_encryptions(void **state)
 static void sm4_local_regression_values(void **state)
 {
     (void)state;
-    static const char *cases[][2] = {{"local_sm4ecb_pkcs7_pt_abc_hex", "local_sm4ecb_pkcs7_ct_abc"},
-                                     {NULL, "local_sm4ecb_pkcs7_ct_empty"},
-                                     {"local_sm4ecb_pkcs7_pt_json_hex",
-                                      "local_sm4ecb_pkcs7_ct_json"}};
+    static const char *cases[][2] = {
+        {"local_sm4ecb_pkcs7_pt_abc_hex", "local_sm4ecb_pkcs7_ct_abc"},
+        {NULL, "local_sm4ecb_pkcs7_ct_empty"},
+        {"local_sm4ecb_pkcs7_pt_json_hex", "local_sm4ecb_pkcs7_ct_json"}};
     unsigned char key[HRSS_SM4_KEY_LEN];
     size_t n = 0;
 
@@ -391,8 +389,12 @@ static void sm4_local_regression_values(void **state)
 static void sm4_key_must_be_16_digits(void **state)
 {
     (void)state;
-    static const char *bad[] = {"123456789012345", "12345678901234567", "123456789012345a",
-                                "1234567 90123456", "\xef\xbc\x91" "2345678901234", /* full-width 1 */
+    static const char *bad[] = {"123456789012345",
+                                "12345678901234567",
+                                "123456789012345a",
+                                "1234567 90123456",
+                                "\xef\xbc\x91"
+                                "2345678901234", /* full-width 1 */
                                 "0x34567890123456"};
     unsigned char key[HRSS_SM4_KEY_LEN];
     hrss_error e;
@@ -429,12 +431,12 @@ static void sm4_ecb_decrypt_rejects_bad_input(void **state)
         int ok;
         size_t keep;
     } cases[] = {
-        {{0x05, 0x05, 0x05, 0x05, 0x05}, 1, 27},  /* valid: 5 bytes of 5 */
-        {{0x09, 0x09, 0x09, 0x09, 0x01}, 1, 31},  /* valid: 1 byte of 1 */
-        {{0x01, 0x02, 0x03, 0x04, 0x00}, 0, 0},   /* 0 is never padding */
-        {{0x01, 0x02, 0x03, 0x04, 0x11}, 0, 0},   /* 17 > block size */
-        {{0x05, 0x04, 0x05, 0x05, 0x05}, 0, 0},   /* one byte of the run differs */
-        {{0x07, 0x07, 0x07, 0x07, 0x07}, 0, 0},   /* run shorter than claimed */
+        {{0x05, 0x05, 0x05, 0x05, 0x05}, 1, 27}, /* valid: 5 bytes of 5 */
+        {{0x09, 0x09, 0x09, 0x09, 0x01}, 1, 31}, /* valid: 1 byte of 1 */
+        {{0x01, 0x02, 0x03, 0x04, 0x00}, 0, 0},  /* 0 is never padding */
+        {{0x01, 0x02, 0x03, 0x04, 0x11}, 0, 0},  /* 17 > block size */
+        {{0x05, 0x04, 0x05, 0x05, 0x05}, 0, 0},  /* one byte of the run differs */
+        {{0x07, 0x07, 0x07, 0x07, 0x07}, 0, 0},  /* run shorter than claimed */
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         memset(pt, 'x', sizeof(pt));
@@ -526,8 +528,7 @@ static void sm4_gcm_known_answers(void **state)
     hrss_free(pt);
 
     /* Without the AAD, or with one bit changed anywhere, the tag does not check out. */
-    assert_int_equal(hrss_sm4_gcm_decrypt(key, NULL, 0, input, ctlen, &pt, &n, &e),
-                     HRSS_EDECRYPT);
+    assert_int_equal(hrss_sm4_gcm_decrypt(key, NULL, 0, input, ctlen, &pt, &n, &e), HRSS_EDECRYPT);
     assert_null(pt);
     for (size_t i = 0; i < ctlen; i += 7) {
         input[i] ^= 0x01;
@@ -539,8 +540,7 @@ static void sm4_gcm_known_answers(void **state)
     aad[0] ^= 0x80;
     assert_int_equal(hrss_sm4_gcm_decrypt(key, aad, aadlen, input, ctlen, &pt, &n, &e),
                      HRSS_EDECRYPT);
-    assert_int_equal(hrss_sm4_gcm_decrypt(key, aad, aadlen, input, 27, &pt, &n, &e),
-                     HRSS_EDECRYPT);
+    assert_int_equal(hrss_sm4_gcm_decrypt(key, aad, aadlen, input, 27, &pt, &n, &e), HRSS_EDECRYPT);
     hrss_free(input);
     hrss_free(key);
     hrss_free(aad);
@@ -571,12 +571,10 @@ static void sm4_gcm_round_trips(void **state)
             size_t aadlen = with_aad ? 6 : 0;
             unsigned char *ct = NULL, *pt = NULL;
             size_t n = 0, m = 0;
-            assert_int_equal(hrss_sm4_gcm_encrypt(key, aad, aadlen, data, lens[i], &ct, &n,
-                                                  NULL),
+            assert_int_equal(hrss_sm4_gcm_encrypt(key, aad, aadlen, data, lens[i], &ct, &n, NULL),
                              HRSS_OK);
             assert_int_equal(n, HRSS_SM4_GCM_IV_LEN + lens[i] + HRSS_SM4_GCM_TAG_LEN);
-            assert_int_equal(hrss_sm4_gcm_decrypt(key, aad, aadlen, ct, n, &pt, &m, NULL),
-                             HRSS_OK);
+            assert_int_equal(hrss_sm4_gcm_decrypt(key, aad, aadlen, ct, n, &pt, &m, NULL), HRSS_OK);
             assert_int_equal(m, lens[i]);
             if (m > 0)
                 assert_memory_equal(pt, data, m);

@@ -212,18 +212,16 @@ static void verify_official_signature(void **state)
     rs = unhex(rs_hex, &rslen);
     for (int with_priv = 0; with_priv < 2; with_priv++) {
         hrss_sm2_key *k = official_key(with_priv);
-        assert_int_equal(hrss_sm2_verify(k, NULL, 0, msg, mlen, HRSS_SM2_SIG_DER, der, derlen,
-                                         &e),
+        assert_int_equal(hrss_sm2_verify(k, NULL, 0, msg, mlen, HRSS_SM2_SIG_DER, der, derlen, &e),
                          HRSS_OK);
-        assert_int_equal(hrss_sm2_verify(k, HRSS_SM2_DEFAULT_ID, 16, msg, mlen,
-                                         HRSS_SM2_SIG_DER, der, derlen, &e),
+        assert_int_equal(hrss_sm2_verify(k, HRSS_SM2_DEFAULT_ID, 16, msg, mlen, HRSS_SM2_SIG_DER,
+                                         der, derlen, &e),
                          HRSS_OK);
         assert_int_equal(hrss_sm2_verify(k, NULL, 0, msg, mlen, HRSS_SM2_SIG_RAW, rs, rslen, &e),
                          HRSS_OK);
         /* Changed message. */
         msg[0] ^= 1;
-        assert_int_equal(hrss_sm2_verify(k, NULL, 0, msg, mlen, HRSS_SM2_SIG_DER, der, derlen,
-                                         &e),
+        assert_int_equal(hrss_sm2_verify(k, NULL, 0, msg, mlen, HRSS_SM2_SIG_DER, der, derlen, &e),
                          HRSS_EBADSIG);
         assert_int_equal(hrss_sm2_verify(k, NULL, 0, msg, mlen, HRSS_SM2_SIG_RAW, rs, rslen, &e),
                          HRSS_EBADSIG);
@@ -235,8 +233,7 @@ static void verify_official_signature(void **state)
         assert_int_equal(hrss_sm2_verify(k, "", 0, msg, mlen, HRSS_SM2_SIG_DER, der, derlen, &e),
                          HRSS_EBADSIG);
         /* The DER signature is not an r||s one and the other way round. */
-        assert_int_equal(hrss_sm2_verify(k, NULL, 0, msg, mlen, HRSS_SM2_SIG_RAW, der, derlen,
-                                         &e),
+        assert_int_equal(hrss_sm2_verify(k, NULL, 0, msg, mlen, HRSS_SM2_SIG_RAW, der, derlen, &e),
                          HRSS_EBADSIG);
         assert_int_equal(hrss_sm2_verify(k, NULL, 0, msg, mlen, HRSS_SM2_SIG_DER, rs, rslen, &e),
                          HRSS_EBADSIG);
@@ -276,15 +273,12 @@ static void import_official_pem(void **state)
     hrss_free(p);
     assert_int_equal(hrss_sm2_za(pub, NULL, 0, za, NULL), HRSS_OK);
     assert_hex_equal(za, sizeof(za), vec("sm2_sig_ZA"));
-    assert_int_equal(hrss_sm2_verify(pub, NULL, 0, msg, mlen, HRSS_SM2_SIG_DER, der, derlen,
-                                     NULL),
+    assert_int_equal(hrss_sm2_verify(pub, NULL, 0, msg, mlen, HRSS_SM2_SIG_DER, der, derlen, NULL),
                      HRSS_OK);
     /* The SEC1 key signs SM2-with-SM3 (not ECDSA): the SPKI key verifies it. */
-    assert_int_equal(hrss_sm2_sign(priv, NULL, 0, msg, mlen, HRSS_SM2_SIG_DER, &sig, &siglen,
-                                   NULL),
+    assert_int_equal(hrss_sm2_sign(priv, NULL, 0, msg, mlen, HRSS_SM2_SIG_DER, &sig, &siglen, NULL),
                      HRSS_OK);
-    assert_int_equal(hrss_sm2_verify(pub, NULL, 0, msg, mlen, HRSS_SM2_SIG_DER, sig, siglen,
-                                     NULL),
+    assert_int_equal(hrss_sm2_verify(pub, NULL, 0, msg, mlen, HRSS_SM2_SIG_DER, sig, siglen, NULL),
                      HRSS_OK);
     hrss_free(sig);
     hrss_sm2_key_free(priv);
@@ -322,8 +316,7 @@ static void decrypt_official_ciphertexts(void **state)
         for (size_t j = 0; j < 3; j++) {
             if (j == i)
                 continue;
-            assert_int_equal(hrss_sm2_decrypt(k, ct, clen, cts[j].fmt, &pt, &n, &e),
-                             HRSS_EDECRYPT);
+            assert_int_equal(hrss_sm2_decrypt(k, ct, clen, cts[j].fmt, &pt, &n, &e), HRSS_EDECRYPT);
             assert_null(pt);
         }
         hrss_free(ct);
@@ -391,9 +384,9 @@ static void encrypt_decrypt_round_trips(void **state)
             unsigned char *ct = NULL, *pt = NULL;
             size_t clen = 0, n = 0;
             hrss_error e;
-            assert_int_equal(hrss_sm2_encrypt(k, msg, lens[i], (hrss_sm2_ct_format)fmt, &ct,
-                                              &clen, &e),
-                             HRSS_OK);
+            assert_int_equal(
+                hrss_sm2_encrypt(k, msg, lens[i], (hrss_sm2_ct_format)fmt, &ct, &clen, &e),
+                HRSS_OK);
             if (fmt != HRSS_SM2_DER) {
                 assert_int_equal(clen, 97 + lens[i]);
                 assert_int_equal(ct[0], 0x04);
@@ -405,9 +398,9 @@ static void encrypt_decrypt_round_trips(void **state)
             assert_int_equal(n, lens[i]);
             assert_memory_equal(pt, msg, n);
             hrss_free(pt);
-            assert_int_equal(hrss_sm2_decrypt(other, ct, clen, (hrss_sm2_ct_format)fmt, &pt, &n,
-                                              &e),
-                             HRSS_EDECRYPT);
+            assert_int_equal(
+                hrss_sm2_decrypt(other, ct, clen, (hrss_sm2_ct_format)fmt, &pt, &n, &e),
+                HRSS_EDECRYPT);
             assert_null(pt);
             hrss_free(ct);
         }
@@ -472,8 +465,8 @@ static void pem_and_raw_round_trips(void **state)
     assert_int_equal(hrss_sm2_key_from_raw_hex(NULL, p, &frompub, NULL), HRSS_OK);
     assert_int_equal(hrss_sm2_sign(fromd, NULL, 0, "x", 1, HRSS_SM2_SIG_DER, &sig, &siglen, NULL),
                      HRSS_OK);
-    assert_int_equal(
-        hrss_sm2_verify(frompub, NULL, 0, "x", 1, HRSS_SM2_SIG_DER, sig, siglen, NULL), HRSS_OK);
+    assert_int_equal(hrss_sm2_verify(frompub, NULL, 0, "x", 1, HRSS_SM2_SIG_DER, sig, siglen, NULL),
+                     HRSS_OK);
     assert_int_equal(hrss_sm2_verify(pub, NULL, 0, "x", 1, HRSS_SM2_SIG_DER, sig, siglen, NULL),
                      HRSS_OK);
     hrss_free(sig);
@@ -570,9 +563,8 @@ static char *pem_of(EVP_PKEY *pk, int encrypt)
     long n;
     assert_non_null(bio);
     if (encrypt)
-        assert_int_equal(PEM_write_bio_PKCS8PrivateKey(bio, pk, EVP_aes_128_cbc(), "secret", 6,
-                                                       NULL, NULL),
-                         1);
+        assert_int_equal(
+            PEM_write_bio_PKCS8PrivateKey(bio, pk, EVP_aes_128_cbc(), "secret", 6, NULL, NULL), 1);
     else
         assert_int_equal(PEM_write_bio_PrivateKey(bio, pk, NULL, NULL, 0, NULL, NULL), 1);
     n = BIO_get_mem_data(bio, &data);
@@ -657,8 +649,7 @@ static void malformed_signatures_rejected(void **state)
     /* Trailing byte, truncation at every length, BER long-form length. */
     memcpy(buf, der, derlen);
     buf[derlen] = 0;
-    assert_int_equal(hrss_sm2_verify(k, NULL, 0, msg, mlen, HRSS_SM2_SIG_DER, buf, derlen + 1,
-                                     &e),
+    assert_int_equal(hrss_sm2_verify(k, NULL, 0, msg, mlen, HRSS_SM2_SIG_DER, buf, derlen + 1, &e),
                      HRSS_EBADSIG);
     for (size_t n = 0; n < derlen; n++)
         assert_int_equal(hrss_sm2_verify(k, NULL, 0, msg, mlen, HRSS_SM2_SIG_DER, der, n, &e),
@@ -667,8 +658,7 @@ static void malformed_signatures_rejected(void **state)
     buf[1] = 0x81;
     buf[2] = (unsigned char)(derlen - 2);
     memcpy(buf + 3, der + 2, derlen - 2);
-    assert_int_equal(hrss_sm2_verify(k, NULL, 0, msg, mlen, HRSS_SM2_SIG_DER, buf, derlen + 1,
-                                     &e),
+    assert_int_equal(hrss_sm2_verify(k, NULL, 0, msg, mlen, HRSS_SM2_SIG_DER, buf, derlen + 1, &e),
                      HRSS_EBADSIG);
     assert_int_equal(hrss_sm2_verify(k, NULL, 0, msg, mlen, HRSS_SM2_SIG_DER, NULL, 0, &e),
                      HRSS_EBADSIG);
@@ -695,9 +685,9 @@ static void malformed_signatures_rejected(void **state)
                          HRSS_EBADSIG);
     }
     /* The user ID is at most 8191 bytes (ENTL is 16 bits of bit length). */
-    assert_int_equal(hrss_sm2_verify(k, (const char *)buf, 8192, msg, mlen, HRSS_SM2_SIG_DER,
-                                     der, derlen, &e),
-                     HRSS_EINVAL);
+    assert_int_equal(
+        hrss_sm2_verify(k, (const char *)buf, 8192, msg, mlen, HRSS_SM2_SIG_DER, der, derlen, &e),
+        HRSS_EINVAL);
     assert_int_equal(ERR_peek_error(), 0);
     hrss_free(n);
     hrss_free(s);
