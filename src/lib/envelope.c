@@ -309,6 +309,9 @@ static int comm_status_check(const char *s, size_t len, hrss_error *err)
 #define IN_REQ 1u
 #define IN_RES 2u
 
+/* Rules the engine refers to by position. */
+enum { RULE_REQ_TIME = 4, RULE_COMM_STATUS = 7, RULE_TIMESTAMP = 10 };
+
 /* Header fields of tables 1 and 2 (and the nonce of DESIGN 1), in the
  * order missing ones are reported. A field unknown to a kind is checked as
  * an "other" field. */
@@ -324,19 +327,18 @@ static const struct field_rule {
     {"appCode", HRSS_SYSTEM_CODE_LEN, IN_REQ | IN_RES, IN_REQ | IN_RES, hrss_system_code_check},
     {"serviceAreaCode", HRSS_AREA_CODE_LEN, IN_REQ | IN_RES, IN_REQ | IN_RES, hrss_area_code_check},
     {"serviceReqId", HRSS_ID_LEN, IN_REQ | IN_RES, IN_REQ | IN_RES, hrss_id_check},
-    {"serviceReqTime", HRSS_TIME_LEN, IN_REQ | IN_RES, IN_REQ | IN_RES, hrss_time_check},
+    [RULE_REQ_TIME] = {"serviceReqTime", HRSS_TIME_LEN, IN_REQ | IN_RES, IN_REQ | IN_RES,
+                       hrss_time_check},
     {"serviceResId", HRSS_ID_LEN, IN_RES, IN_RES, hrss_id_check},
     {"serviceResTime", HRSS_TIME_LEN, IN_RES, IN_RES, hrss_time_check},
-    {"commStatus", 2, IN_RES, IN_RES, comm_status_check},
+    [RULE_COMM_STATUS] = {"commStatus", 2, IN_RES, IN_RES, comm_status_check},
     {"busiStatus", HRSS_BUSI_STATUS_MAX, IN_RES, 0, NULL},
     {"msg", HRSS_MSG_MAX, IN_RES, 0, NULL},
-    {"timestamp", HRSS_TIME_LEN, IN_REQ | IN_RES, 0, hrss_time_check}, /* alias, DESIGN 1 */
+    [RULE_TIMESTAMP] = {"timestamp", HRSS_TIME_LEN, IN_REQ | IN_RES, 0, /* alias, DESIGN 1 */
+                        hrss_time_check},
     {"signature", HRSS_SIGNATURE_MAX, IN_REQ | IN_RES, 0, NULL},
     {"nonce", HRSS_NONCE_LEN, IN_REQ | IN_RES, 0, hrss_nonce_check},
 };
-
-#define RULE_REQ_TIME 4 /* index of serviceReqTime */
-#define RULE_TIMESTAMP 10
 
 static const struct field_rule *find_rule(const char *name, size_t len, unsigned kind)
 {
@@ -394,7 +396,7 @@ static void check_header_field(struct checker *c, const char *path, const struct
         violation(c, e.code, path, "%s", e.msg);
         return;
     }
-    if (rule != NULL && strcmp(rule->name, "commStatus") == 0)
+    if (rule == &field_rules[RULE_COMM_STATUS])
         c->comm_ok = n == 2 && memcmp(s, "00", 2) == 0;
 }
 
