@@ -248,9 +248,6 @@ static int one_of(const char *s, const char *const *names)
 }
 
 static const char *const statuses[] = {"active", "frozen", NULL};
-static const char *const sig_names[] = {"none", "sm3", "hmac-sm3", "sm2", NULL};
-static const hrss_sig_profile sig_values[] = {HRSS_SIG_NONE, HRSS_SIG_SM3, HRSS_SIG_HMAC_SM3,
-                                              HRSS_SIG_SM2};
 static const char *const cipher_names[] = {"none", "sm4-ecb", "sm4-gcm", "sm2", NULL};
 static const hrss_body_cipher cipher_values[] = {HRSS_BODY_PLAIN, HRSS_BODY_SM4_ECB,
                                                  HRSS_BODY_SM4_GCM, HRSS_BODY_SM2};
@@ -320,12 +317,13 @@ static void check_system(vctx *c, size_t idx, json_t *s)
     if (status != NULL && one_of(status, statuses) < 0)
         add_err(c->v, path, "status '%s': must be active or frozen", status);
 
-    int alg = sig != NULL ? one_of(sig, sig_names) : -1;
-    if (sig != NULL && alg < 0)
+    hrss_sig_profile prof = HRSS_SIG_NONE;
+    int alg = sig != NULL && hrss_sig_profile_parse(sig, &prof) == HRSS_OK;
+    if (sig != NULL && !alg)
         add_err(c->v, path, "signature '%s': must be none, sm3, hmac-sm3 or sm2", sig);
     if (secret != NULL) {
         size_t n = strlen(secret);
-        if (alg >= 0 && sig_values[alg] != HRSS_SIG_HMAC_SM3)
+        if (alg && prof != HRSS_SIG_HMAC_SM3)
             add_err(c->v, path, "'secret' is only for signature hmac-sm3");
         else if (strcmp(secret, REGISTRY_REDACTED) == 0)
             add_err(c->v, path,
@@ -333,7 +331,7 @@ static void check_system(vctx *c, size_t idx, json_t *s)
         else if (n < SECRET_MIN || n > SECRET_MAX)
             add_err(c->v, path, "secret must have %d to %d bytes, has %zu", SECRET_MIN,
                     SECRET_MAX, n);
-    } else if (alg >= 0 && sig_values[alg] == HRSS_SIG_HMAC_SM3) {
+    } else if (alg && prof == HRSS_SIG_HMAC_SM3) {
         add_err(c->v, path, "signature hmac-sm3 needs 'secret'");
     }
     if (pub != NULL) {
@@ -343,7 +341,7 @@ static void check_system(vctx *c, size_t idx, json_t *s)
         else if (hrss_sm2_key_has_private(k))
             add_err(c->v, path, "publicKey holds a private key: register the public key only");
         hrss_sm2_key_free(k);
-    } else if (alg >= 0 && sig_values[alg] == HRSS_SIG_SM2) {
+    } else if (alg && prof == HRSS_SIG_SM2) {
         add_err(c->v, path, "signature sm2 needs 'publicKey' (SM2 public key, PEM)");
     }
 
@@ -839,12 +837,10 @@ static int load_system(sqlite3_stmt *st, snap_system *y, char *err)
     y->level = col_text(st, 2) ? col_text(st, 2)[0] : '?';
     copy_code(y->area, sizeof(y->area), col_text(st, 3));
     y->active = col_text(st, 4) && strcmp(col_text(st, 4), "active") == 0;
-    int alg = col_text(st, 5) ? one_of(col_text(st, 5), sig_names) : -1;
-    if (alg < 0) {
+    if (col_text(st, 5) == NULL || hrss_sig_profile_parse(col_text(st, 5), &y->sig) != HRSS_OK) {
         snprintf(err, REGISTRY_ERR_MAX, "system %s: unknown signature algorithm", y->code);
         return -1;
     }
-    y->sig = sig_values[alg];
     if (col_text(st, 6) != NULL) {
         y->secret_len = (size_t)sqlite3_column_bytes(st, 6);
         y->secret = malloc(y->secret_len + 1);
