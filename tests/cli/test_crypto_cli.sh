@@ -7,6 +7,8 @@
 # exit codes (0 ok, 1 refused, 2 bad usage/input), messages on stderr, --help.
 # Needs HRSS_BIN (and HRSS_SOURCE_DIR for the vector file), openssl, base64, od.
 set -euo pipefail
+# shellcheck source=../lib/cli.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/cli.sh"
 
 HRSS=${HRSS_BIN:?HRSS_BIN must name the hrss binary}
 SRC=${HRSS_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -15,22 +17,6 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp"
 
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
-
-# expect RC CMD...: runs CMD (stdin inherited), stdout to out, stderr to err.
-expect() {
-  local want=$1 got=0
-  shift
-  "$@" >out 2>err || got=$?
-  if [[ $got != "$want" ]]; then
-    echo "--- stdout:" >&2; cat out >&2
-    echo "--- stderr:" >&2; cat err >&2
-    fail "exit $got, expected $want: $*"
-  fi
-}
 
 hex_of() { od -An -v -tx1 | tr -d ' \n'; }
 vec() { sed -n "s/^$1: //p" "$VECTORS"; }

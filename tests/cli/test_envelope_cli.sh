@@ -4,6 +4,8 @@
 # invalid envelopes list every violation as "field: rule" in document order
 # with exit 1, and bad usage exits 2. Needs HRSS_BIN and HRSS_SOURCE_DIR.
 set -euo pipefail
+# shellcheck source=../lib/cli.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/cli.sh"
 
 HRSS=${HRSS_BIN:?HRSS_BIN must name the hrss binary}
 DATA=${HRSS_SOURCE_DIR:?HRSS_SOURCE_DIR must name the source tree}/tests/data/envelopes
@@ -11,22 +13,6 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp"
 
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
-
-# expect RC CMD...: runs CMD (stdin inherited), stdout to out, stderr to err.
-expect() {
-  local want=$1 got=0
-  shift
-  "$@" >out 2>err || got=$?
-  if [[ $got != "$want" ]]; then
-    echo "--- stdout:" >&2; cat out >&2
-    echo "--- stderr:" >&2; cat err >&2
-    fail "exit $got, expected $want: $*"
-  fi
-}
 
 # expect_lines FILE LINE...: stdout of the last command is exactly these lines.
 expect_lines() {

@@ -4,6 +4,8 @@
 # (a restart) repeats none of them, and a bad system code is refused with
 # the rule that it breaks. Needs HRSS_BIN.
 set -euo pipefail
+# shellcheck source=../lib/cli.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/cli.sh"
 
 HRSS=${HRSS_BIN:?HRSS_BIN must name the hrss binary}
 tmp=$(mktemp -d)
@@ -11,22 +13,6 @@ trap 'rm -rf "$tmp"' EXIT
 cd "$tmp"
 code=S110000Y70P
 
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
-
-# expect RC CMD...: runs CMD, stdout to out, stderr to err.
-expect() {
-  local want=$1 got=0
-  shift
-  "$@" >out 2>err || got=$?
-  if [[ $got != "$want" ]]; then
-    echo "--- stdout:" >&2; head -5 out >&2
-    echo "--- stderr:" >&2; cat err >&2
-    fail "exit $got, expected $want: $*"
-  fi
-}
 
 # Two concurrent processes on one state directory and system code.
 "$HRSS" id new --system $code --count 100000 --state-dir "$tmp/state" >a.txt &

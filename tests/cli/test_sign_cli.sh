@@ -5,6 +5,8 @@
 # canonical string, and an sm2 signature verifies with "openssl pkeyutl"
 # (SM2 with SM3, ID 1234567812345678). Needs HRSS_BIN, openssl, python3.
 set -euo pipefail
+# shellcheck source=../lib/cli.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/cli.sh"
 
 HRSS=${HRSS_BIN:?HRSS_BIN must name the hrss binary}
 tmp=$(mktemp -d)
@@ -15,22 +17,6 @@ unset HRSS_SECRET
 PY=${PYTHON:-$([[ -x /usr/bin/python3 ]] && echo /usr/bin/python3 || command -v python3)}
 cd "$tmp"
 
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
-
-# expect RC CMD...: runs CMD (stdin inherited), stdout to out, stderr to err.
-expect() {
-  local want=$1 got=0
-  shift
-  "$@" >out 2>err || got=$?
-  if [[ $got != "$want" ]]; then
-    echo "--- stdout:" >&2; cat out >&2
-    echo "--- stderr:" >&2; cat err >&2
-    fail "exit $got, expected $want: $*"
-  fi
-}
 
 json_get() { # json_get FILE FIELD -> header field
   "$PY" -c 'import json, sys

@@ -24,94 +24,13 @@
 
 #include "hrss/crypto.h"
 
-/* ---- the vector file (same reader as test_crypto.c) ---- */
-
-#define VEC_MAX 128
-
-static char *vec_text;
-static const char *vec_name[VEC_MAX];
-static const char *vec_value[VEC_MAX];
-static size_t vec_count;
-
-static int vectors_load(void **state)
-{
-    (void)state;
-    const char *dir = getenv("HRSS_SOURCE_DIR");
-    char path[4096];
-    FILE *f;
-    long size;
-    char *line, *next;
-
-    if (dir == NULL) {
-        fprintf(stderr, "HRSS_SOURCE_DIR is not set\n");
-        return -1;
-    }
-    snprintf(path, sizeof(path), "%s/tests/vectors/sm-vectors.txt", dir);
-    f = fopen(path, "rb");
-    if (f == NULL) {
-        perror(path);
-        return -1;
-    }
-    if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
-        fclose(f);
-        return -1;
-    }
-    vec_text = malloc((size_t)size + 1);
-    if (vec_text == NULL || fread(vec_text, 1, (size_t)size, f) != (size_t)size) {
-        fclose(f);
-        return -1;
-    }
-    fclose(f);
-    vec_text[size] = '\0';
-    for (line = vec_text; line != NULL && *line != '\0'; line = next) {
-        char *colon;
-        next = strchr(line, '\n');
-        if (next != NULL)
-            *next++ = '\0';
-        colon = strstr(line, ": ");
-        if (line[0] == '#' || colon == NULL || vec_count == VEC_MAX)
-            continue;
-        *colon = '\0';
-        vec_name[vec_count] = line;
-        vec_value[vec_count++] = colon + 2;
-    }
-    return 0;
-}
-
-static int vectors_free(void **state)
-{
-    (void)state;
-    free(vec_text);
-    return 0;
-}
-
-static const char *vec(const char *name)
-{
-    for (size_t i = 0; i < vec_count; i++)
-        if (strcmp(vec_name[i], name) == 0)
-            return vec_value[i];
-    fail_msg("vector %s not in sm-vectors.txt", name);
-    return NULL;
-}
+#include "../vectors.h"
 
 static unsigned char *unhex(const char *hex, size_t *len)
 {
     unsigned char *out = NULL;
     assert_int_equal(hrss_hex_decode(hex, strlen(hex), &out, len, NULL), HRSS_OK);
     return out;
-}
-
-static unsigned char *vec_bytes(const char *name, size_t *len)
-{
-    return unhex(vec(name), len);
-}
-
-static void assert_hex_equal(const unsigned char *got, size_t len, const char *want_hex)
-{
-    char *hex = NULL;
-    assert_int_equal(hrss_hex_encode(got, len, &hex, NULL), HRSS_OK);
-    assert_string_equal(hex, want_hex);
-    hrss_free(hex);
 }
 
 /* The named DER vector wrapped as PEM with the given label; free with free(). */
