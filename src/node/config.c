@@ -192,6 +192,33 @@ static int parse_retention(parse_ctx *p, node_config *c, size_t off, const char 
     return 0;
 }
 
+static int parse_count(parse_ctx *p, node_config *c, size_t off, const char *v)
+{
+    int64_t n;
+    if (parse_scaled(v, size_units, 1, 1, 100000000, &n) != 0)
+        return fail(p, "'%s' is not a count from 1 to 100000000", v);
+    *FIELD(c, off, size_t) = (size_t)n;
+    return 0;
+}
+
+static int parse_failures(parse_ctx *p, node_config *c, size_t off, const char *v)
+{
+    int64_t n;
+    if (parse_scaled(v, size_units, 1, 1, 1000, &n) != 0)
+        return fail(p, "'%s' is not a failure count from 1 to 1000", v);
+    *FIELD(c, off, int) = (int)n;
+    return 0;
+}
+
+static int parse_cooldown(parse_ctx *p, node_config *c, size_t off, const char *v)
+{
+    int64_t n;
+    if (parse_scaled(v, duration_units, HRSS_ARRAY_LEN(duration_units), 10, 3600000, &n) != 0)
+        return fmt_duration_limits(p, v, 10, 3600000);
+    *FIELD(c, off, int) = (int)n;
+    return 0;
+}
+
 static int parse_body_limit(parse_ctx *p, node_config *c, size_t off, const char *v)
 {
     int64_t n;
@@ -296,6 +323,9 @@ static const key_def keys[] = {
     {"log", "level", parse_log_level, OFF(log_level), 0},
     {"log", "access", parse_bool, OFF(log_access), 0},
     {"security", "replay_window", parse_window, OFF(replay_window_sec), 0},
+    {"security", "replay_max_entries", parse_count, OFF(replay_max_entries), 0},
+    {"upstream", "breaker_failures", parse_failures, OFF(breaker_failures), 0},
+    {"upstream", "breaker_cooldown", parse_cooldown, OFF(breaker_cooldown_ms), 0},
     {"audit", "retention", parse_retention, OFF(audit_retention_sec), 0},
 };
 
@@ -306,7 +336,8 @@ _Static_assert(offsetof(node_config, n_https_listen) ==
                    offsetof(node_config, https_listen) + NODE_CONFIG_MAX_LISTEN * sizeof(char *),
                "parse_listen finds the count right after the array");
 
-static const char *const sections[] = {"node", "http", "https", "log", "security", "audit"};
+static const char *const sections[] = {"node",     "http",     "https", "log",
+                                       "security", "upstream", "audit"};
 
 const char *node_log_level_name(node_log_level l)
 {
@@ -334,6 +365,9 @@ void node_config_init(node_config *c)
     c->log_level = NODE_LOG_INFO;
     c->log_access = 1;
     c->replay_window_sec = 15 * 60;
+    c->replay_max_entries = 1000000;
+    c->breaker_failures = 5;
+    c->breaker_cooldown_ms = 10000;
     c->audit_retention_sec = INT64_C(180) * 86400;
 }
 
@@ -427,7 +461,7 @@ int node_config_parse(node_config *c, const char *name, const char *text, size_t
             if (i == HRSS_ARRAY_LEN(sections))
                 return fail(&p,
                             "unknown section [%s] (known: node, http, https, log, security, "
-                            "audit)",
+                            "upstream, audit)",
                             sec);
             if (section_line[i] != 0)
                 return fail(&p, "section [%s] already opened at line %d", sec,

@@ -52,12 +52,17 @@ typedef struct node_config {
     int log_access; /* one line per request */
     /* [security] */
     int64_t replay_window_sec; /* accepted |request time - now| and nonce memory */
+    size_t replay_max_entries; /* nonces remembered at most; when full: refuse (20) */
+    /* [upstream] */
+    int breaker_failures;      /* consecutive failures that open a breaker */
+    int breaker_cooldown_ms;   /* open breaker: time before a half-open probe */
     /* [audit] */
     int64_t audit_retention_sec;
 } node_config;
 
 /* Defaults: workers = online cores, drain 30 s, body 1 MiB, idle 60 s, log
- * info with access lines, replay window 15 min, audit retention 180 days. */
+ * info with access lines, replay window 15 min, 1000000 nonces, breaker
+ * after 5 failures with a 10 s cool-down, audit retention 180 days. */
 void node_config_init(node_config *c);
 
 /* Releases the strings of c (not c itself) and re-initialises it. */

@@ -7,8 +7,8 @@
  * data_version) and whether the data directory is still writable.
  *
  * Routes are a table (method, path, handler) as nginx modules declare
- * directives. Phase 1 answers the transaction URLs with 501; the
- * transaction pipeline (pipeline.c) replaces that handler.
+ * directives. The transaction URLs, POST /api/v1/transaction and
+ * POST /{serviceCode}, go to the transaction pipeline (pipeline.c).
  */
 #include "daemon.h"
 
@@ -29,6 +29,8 @@
 #include "config.h"
 #include "log.h"
 #include "net/httpd.h"
+#include "net/upstream.h"
+#include "pipeline.h"
 #include "registry.h"
 #include "snapshot.h"
 
@@ -42,6 +44,7 @@ typedef struct node {
     snapshot_view *views;     /* one per worker */
     int64_t data_version;
     httpd *http;
+    pipeline *pipe;
     struct event_base *base;  /* the main thread's loop */
     atomic_int log_access;
     atomic_int datadir_ok;
@@ -117,10 +120,14 @@ static void h_registry_version(node *n, struct evhttp_request *req, int worker)
 
 static void h_transaction(node *n, struct evhttp_request *req, int worker)
 {
-    (void)n;
-    (void)worker;
-    reply_json_error(req, 501, "not_implemented",
-                     "the transaction pipeline is not available in this build");
+    pipeline_handle(n->pipe, req, worker, NULL);
+}
+
+/* POST /{serviceCode}: the path was checked by is_service_path */
+static void h_service(node *n, struct evhttp_request *req, int worker)
+{
+    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+    pipeline_handle(n->pipe, req, worker, evhttp_uri_get_path(uri) + 1);
 }
 
 typedef void (*route_fn)(node *n, struct evhttp_request *req, int worker);
@@ -166,7 +173,7 @@ static void handle(struct evhttp_request *req, int worker, void *arg)
     if (!path_known && is_service_path(path)) {
         path_known = 1;
         if (m == EVHTTP_REQ_POST)
-            fn = h_transaction;
+            fn = h_service;
     }
     if (fn != NULL)
         fn(n, req, worker);
@@ -245,6 +252,7 @@ static void apply_reloadable(node *n, const node_config *c)
     atomic_store(&n->log_access, c->log_access);
     atomic_store(&n->replay_window_sec, c->replay_window_sec);
     atomic_store(&n->audit_retention_sec, c->audit_retention_sec);
+    upstream_breakers_configure(c->breaker_failures, c->breaker_cooldown_ms);
     n->drain_timeout_ms = c->drain_timeout_ms;
 }
 
@@ -272,11 +280,13 @@ static void reload(node *n)
     const node_config *o = &n->cfg;
     if (strcmp(c.system_code, o->system_code) != 0 || strcmp(c.area, o->area) != 0 ||
         strcmp(c.data_dir, o->data_dir) != 0 || c.workers != o->workers ||
+        c.replay_max_entries != o->replay_max_entries ||
         c.idle_timeout_sec != o->idle_timeout_sec ||
         !same_list(c.http_listen, c.n_http_listen, o->http_listen, o->n_http_listen) ||
         !same_list(c.https_listen, c.n_https_listen, o->https_listen, o->n_https_listen))
         log_event(NODE_LOG_WARN, "reload_partial",
-                  "msg=\"node identity, data_dir, workers, idle_timeout or listen changed: "
+                  "msg=\"node identity, data_dir, workers, replay_max_entries, idle_timeout or "
+                  "listen changed: "
                   "they take effect on restart\"");
     apply_reloadable(n, &c);
     if (c.body_limit != o->body_limit)
@@ -293,6 +303,8 @@ static void reload(node *n)
     n->cfg.body_limit = c.body_limit;
     n->cfg.drain_timeout_ms = c.drain_timeout_ms;
     n->cfg.replay_window_sec = c.replay_window_sec;
+    n->cfg.breaker_failures = c.breaker_failures;
+    n->cfg.breaker_cooldown_ms = c.breaker_cooldown_ms;
     n->cfg.audit_retention_sec = c.audit_retention_sec;
     char *t = n->cfg.tls_cert;
     n->cfg.tls_cert = c.tls_cert;
@@ -351,6 +363,18 @@ int node_daemon_run(const char *config_path)
     atomic_store(&n.datadir_ok, access(n.cfg.data_dir, W_OK) == 0);
     load_snapshot(&n, "start");
 
+    n.views = calloc((size_t)n.cfg.workers, sizeof(snapshot_view));
+    if (n.views == NULL)
+        abort();
+    pipeline_options po = {n.cfg.system_code, n.cfg.data_dir, n.cfg.workers, &n.snaps,
+                           n.views, &n.replay_window_sec, n.cfg.replay_window_sec,
+                           n.cfg.replay_max_entries};
+    char perr[PIPELINE_ERR_MAX];
+    if (pipeline_new(&po, &n.pipe, perr) != 0) {
+        log_event(NODE_LOG_ERROR, "pipeline_failed", "error=%s", log_quote(perr, q, sizeof(q)));
+        goto done;
+    }
+
     httpd_options ho = {n.cfg.workers, n.cfg.body_limit, n.cfg.idle_timeout_sec, handle, &n};
     if (httpd_new(&ho, &n.http, herr) != 0)
         goto http_failed;
@@ -369,9 +393,8 @@ int node_daemon_run(const char *config_path)
         httpd_set_tls(n.http, n.cfg.tls_cert, n.cfg.tls_key, herr) != 0)
         goto http_failed;
 
-    n.views = calloc((size_t)n.cfg.workers, sizeof(snapshot_view));
     n.base = event_base_new();
-    if (n.views == NULL || n.base == NULL)
+    if (n.base == NULL)
         abort();
     /* workers inherit a mask without these: only the main loop sees them */
     sigemptyset(&block);
@@ -410,7 +433,9 @@ http_failed:
 done:
     if (started)
         httpd_drain(n.http, 0);
+    pipeline_free(n.pipe); /* its upstream connections live on the workers' loops */
     httpd_free(n.http);
+    upstream_breakers_free();
     for (int i = 0; n.views != NULL && i < n.cfg.workers; i++)
         snapshot_view_release(&n.views[i]);
     free(n.views);

@@ -1,0 +1,80 @@
+/*
+ * net/upstream.h - HTTP calls from a worker's event loop to upstream URLs:
+ * a keep-alive pool of libevent evhttp client connections per upstream URL
+ * and per worker, a timeout per call, a bounded retry that only happens
+ * when nothing reached the upstream (the connection could not be made),
+ * and a circuit breaker per upstream URL shared by all workers.
+ *
+ * It knows nothing of LD/T 6008: it posts bytes and hands back the status
+ * and bytes it received, or why it received none.
+ *
+ * Threads: upstream_breakers_* on any thread; a pool belongs to the worker
+ * whose event_base it was made with: upstream_pool_new, upstream_call and
+ * the callbacks run on that worker; upstream_pool_free runs there or on
+ * the owning thread once the worker's loop has stopped.
+ */
+#ifndef HRSS_NET_UPSTREAM_H
+#define HRSS_NET_UPSTREAM_H
+
+#include <stddef.h>
+
+#include <event2/event.h>
+
+typedef enum upstream_result {
+    UPSTREAM_OK = 0,       /* an HTTP response arrived (any status) */
+    UPSTREAM_UNREACHABLE,  /* no connection could be made: nothing was sent */
+    UPSTREAM_TIMEOUT,      /* the request went out, no full answer in time */
+    UPSTREAM_FAILED,       /* the request went out, the exchange broke */
+    UPSTREAM_TOO_BIG,      /* the answer exceeded the size limit */
+    UPSTREAM_CIRCUIT_OPEN, /* every candidate URL's breaker is open */
+    UPSTREAM_BAD_URL       /* no usable http:// URL */
+} upstream_result;
+
+/* Breaker settings shared by every pool; set before the workers start and
+ * again on reload (any thread). failures: consecutive failures that open a
+ * breaker (>= 1); cooldown_ms: time an open breaker refuses calls before
+ * it lets one probe through. */
+void upstream_breakers_configure(int failures, int cooldown_ms);
+
+/* Frees the shared breaker table (at exit, after every pool is freed). */
+void upstream_breakers_free(void);
+
+/* "closed", "open" or "half-open" for url (closed when never seen). */
+const char *upstream_breaker_state(const char *url);
+
+typedef struct upstream_pool upstream_pool;
+
+/* A pool on base; max_body bounds a response body. Aborts when out of
+ * memory. */
+upstream_pool *upstream_pool_new(struct event_base *base, size_t max_body);
+
+/* Closes every connection; calls still in flight are dropped without
+ * their callback. NULL is a no-op. */
+void upstream_pool_free(upstream_pool *p);
+
+/* How a call ended. status and body are valid for UPSTREAM_OK only and only
+ * during the callback (body is not NUL-terminated). attempts counts the
+ * connections tried. */
+typedef struct upstream_answer {
+    upstream_result result;
+    int status;
+    const char *body;
+    size_t len;
+    int attempts;
+    const char *url; /* the last URL tried (NULL when none) */
+} upstream_answer;
+
+typedef void (*upstream_done_fn)(const upstream_answer *a, void *arg);
+
+/*
+ * POSTs body (copied) with Content-Type content_type to the first URL of
+ * urls[0..n) whose breaker lets it through, starting at a rotating offset;
+ * when the connection cannot be made it tries the next one, up to
+ * 1 + retries attempts. timeout_ms bounds each attempt. done is called
+ * exactly once, later, from the pool's loop (never from inside this call).
+ */
+void upstream_call(upstream_pool *p, char *const *urls, int n, int timeout_ms, int retries,
+                   const char *content_type, const char *body, size_t len, upstream_done_fn done,
+                   void *arg);
+
+#endif

@@ -1,0 +1,380 @@
+/*
+ * node/pipeline.c - the transaction path of hrss-node, in the order of
+ * DESIGN's data flow; pipeline_handle reads top to bottom as that list:
+ *
+ *   1. strict parse of the request envelope      -> HTTP 400/413 + JSON error
+ *   2. URL code (POST /{serviceCode}) = header    -> 90
+ *   3. caller known, active, source IP allowed   -> 50
+ *   4. request time within the replay window     -> 30
+ *   5. signature by the caller's profile          -> 30
+ *   6. nonce recorded (after the signature)       -> 30 replayed, 20 store down
+ *   7. service known                              -> 90
+ *   8. grant approved, unexpired, not revoked     -> 50
+ *   9. serviceAreaCode = the provider's area      -> 90
+ *  10. upstream call (net/upstream.c)             -> relayed, or 20
+ *
+ * A request that does not parse as an envelope gets an HTTP error with a
+ * JSON body {"error": code, "message": "field: rule"}: without a valid
+ * header there is nothing to build a response envelope from (DESIGN 7).
+ * Every later refusal is a response envelope made by the node (HTTP 200):
+ * the request's ids, the node's own serviceResId and serviceResTime, the
+ * commStatus and a msg that says exactly what was wrong. The commStatus
+ * choices are in docs/conformance.md, "hrss-node transaction path".
+ *
+ * A request lives on one worker thread from parse to answer; the upstream
+ * call is asynchronous on that worker's loop, and copies what it needs
+ * from the snapshot, which may be replaced meanwhile.
+ */
+#include "pipeline.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+
+#include "hrss/hrss.h"
+#include "log.h"
+#include "net/httpd.h"
+#include "net/upstream.h"
+
+#define UPSTREAM_MAX_BODY (4u * 1024 * 1024)
+
+struct pipeline {
+    pipeline_options o;
+    char system_code[HRSS_SYSTEM_CODE_LEN + 1];
+    hrss_idgen *ids;
+    hrss_replay *replay;
+    upstream_pool **pools; /* one per worker, made on first use on that worker */
+};
+
+/* One transaction waiting for its provider. */
+typedef struct txn {
+    pipeline *p;
+    struct evhttp_request *req;
+    hrss_envelope *env;
+    int timeout_ms;
+} txn;
+
+/* ---- answers ---- */
+
+/* HTTP error with a JSON body, for a request that is not an envelope. */
+static void reply_http_error(struct evhttp_request *req, int status, const char *code,
+                             const char *message)
+{
+    json_t *o = json_pack("{s:s, s:s}", "error", code, "message", message);
+    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    if (text == NULL)
+        abort(); /* the daemon's one out-of-memory policy (STYLE.md) */
+    size_t len = strlen(text);
+    httpd_reply(req, status, "application/json", text, len);
+    free(text);
+    json_decref(o);
+}
+
+/* The response envelope of a refusal, with a printf-style msg. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 5, 6)))
+#endif
+static void
+refuse(pipeline *p, struct evhttp_request *req, const hrss_envelope *env, hrss_comm_status st,
+       const char *fmt, ...)
+{
+    char msg[HRSS_MSG_MAX * 4], id[HRSS_ID_LEN + 1];
+    hrss_envelope *res = NULL;
+    hrss_error e;
+    char *text = NULL;
+    size_t len = 0;
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (hrss_idgen_next(p->ids, id, &e) != HRSS_OK ||
+        hrss_envelope_new_response(env, id, st, NULL, msg, &res, &e) != HRSS_OK ||
+        hrss_envelope_serialize(res, &text, &len) != HRSS_OK) {
+        char q[HRSS_ERROR_MSG_MAX + 16];
+        log_event(NODE_LOG_ERROR, "response_failed", "error=%s", log_quote(e.msg, q, sizeof(q)));
+        reply_http_error(req, 500, "internal", "the node could not build its response");
+        goto done;
+    }
+    httpd_reply(req, 200, "application/json", text, len);
+done:
+    hrss_free(text);
+    hrss_envelope_free(res);
+}
+
+/* ---- 1. parse errors ---- */
+
+static void reply_parse_error(struct evhttp_request *req, int code, const char *msg)
+{
+    switch (code) {
+    case HRSS_ETOOBIG:
+        reply_http_error(req, 413, "too_large", msg);
+        break;
+    case HRSS_EDUPKEY:
+        reply_http_error(req, 400, "duplicate_key", msg);
+        break;
+    case HRSS_EUTF8:
+        reply_http_error(req, 400, "bad_utf8", msg);
+        break;
+    default:
+        reply_http_error(req, 400, "bad_envelope", msg);
+        break;
+    }
+}
+
+/* ---- 10. the provider's answer ---- */
+
+static void on_upstream(const upstream_answer *a, void *arg)
+{
+    txn *t = arg;
+    pipeline *p = t->p;
+    const char *url = a->url ? a->url : "-";
+    char q[256];
+
+    switch (a->result) {
+    case UPSTREAM_OK:
+        if (a->status == 200) /* relayed unchanged, byte for byte */
+            httpd_reply(t->req, 200, "application/json", a->body, a->len);
+        else
+            refuse(p, t->req, t->env, HRSS_COMM_SYSTEM_ERROR, "provider answered HTTP %d",
+                   a->status);
+        break;
+    case UPSTREAM_TIMEOUT:
+        refuse(p, t->req, t->env, HRSS_COMM_SYSTEM_ERROR, "provider timeout after %d ms",
+               t->timeout_ms);
+        break;
+    case UPSTREAM_UNREACHABLE:
+        refuse(p, t->req, t->env, HRSS_COMM_SYSTEM_ERROR, "provider unreachable");
+        break;
+    case UPSTREAM_CIRCUIT_OPEN:
+        refuse(p, t->req, t->env, HRSS_COMM_SYSTEM_ERROR, "provider circuit open");
+        break;
+    case UPSTREAM_TOO_BIG:
+        refuse(p, t->req, t->env, HRSS_COMM_SYSTEM_ERROR, "provider response too large");
+        break;
+    case UPSTREAM_BAD_URL:
+        refuse(p, t->req, t->env, HRSS_COMM_SYSTEM_ERROR, "service %s has no usable upstream URL",
+               hrss_envelope_get(t->env, "serviceCode"));
+        break;
+    case UPSTREAM_FAILED:
+    default:
+        refuse(p, t->req, t->env, HRSS_COMM_SYSTEM_ERROR, "provider connection failed");
+        break;
+    }
+    if (a->result != UPSTREAM_OK)
+        log_event(NODE_LOG_WARN, "upstream_failed", "upstream=%s result=%d attempts=%d",
+                  log_quote(url, q, sizeof(q)), (int)a->result, a->attempts);
+    hrss_envelope_free(t->env);
+    free(t);
+}
+
+static upstream_pool *worker_pool(pipeline *p, struct evhttp_request *req, int worker)
+{
+    if (p->pools[worker] == NULL) {
+        struct evhttp_connection *c = evhttp_request_get_connection(req);
+        p->pools[worker] = upstream_pool_new(evhttp_connection_get_base(c), UPSTREAM_MAX_BODY);
+    }
+    return p->pools[worker];
+}
+
+/* ---- the transaction path ---- */
+
+void pipeline_handle(pipeline *p, struct evhttp_request *req, int worker, const char *url_code)
+{
+    struct evbuffer *in = evhttp_request_get_input_buffer(req);
+    size_t len = evbuffer_get_length(in);
+    const char *buf = len ? (const char *)evbuffer_pullup(in, -1) : "";
+    hrss_envelope *env = NULL;
+    hrss_error e;
+    int64_t now = (int64_t)time(NULL);
+
+    /* 1. strict parse: JSON, duplicate keys, sizes, header formats */
+    int rc = hrss_envelope_parse(buf, len, HRSS_ENV_REQUEST, &env, NULL, NULL, &e);
+    if (rc != HRSS_OK) {
+        reply_parse_error(req, rc, e.msg);
+        goto done;
+    }
+    const char *code = hrss_envelope_get(env, "serviceCode");
+    const char *app = hrss_envelope_get(env, "appCode");
+    const char *area = hrss_envelope_get(env, "serviceAreaCode");
+    const char *req_time = hrss_envelope_get(env, "serviceReqTime");
+    const char *nonce = hrss_envelope_get(env, "nonce");
+
+    /* 2. POST /{serviceCode}: the URL and the header name the same service */
+    if (url_code != NULL && strcmp(url_code, code) != 0) {
+        refuse(p, req, env, HRSS_COMM_OTHER, "URL names service %s, header.serviceCode is %s",
+               url_code, code);
+        goto done;
+    }
+    const snapshot *s = snapshot_view_get(&p->o.views[worker], p->o.snaps);
+    if (s == NULL) {
+        refuse(p, req, env, HRSS_COMM_SYSTEM_ERROR, "registry not loaded");
+        goto done;
+    }
+
+    /* 3. caller known and active, request from an allowed address */
+    const snap_system *caller = snapshot_system(s, app, strlen(app));
+    if (caller == NULL) {
+        refuse(p, req, env, HRSS_COMM_PERMISSION, "unknown caller %s", app);
+        goto done;
+    }
+    if (!caller->active) {
+        refuse(p, req, env, HRSS_COMM_PERMISSION, "caller %s is frozen", app);
+        goto done;
+    }
+    struct evhttp_connection *conn = evhttp_request_get_connection(req);
+    const struct sockaddr *peer = conn ? evhttp_connection_get_addr(conn) : NULL;
+    if (peer == NULL || !snap_system_addr_allowed(caller, peer)) {
+        char *host = NULL;
+        ev_uint16_t port = 0;
+        if (conn != NULL)
+            evhttp_connection_get_peer(conn, &host, &port);
+        refuse(p, req, env, HRSS_COMM_PERMISSION, "source address %s is not allowed for %s",
+               host ? host : "-", app);
+        goto done;
+    }
+
+    /* 4. request time within the window (a replay-protection failure: 30) */
+    int64_t window = atomic_load_explicit(p->o.replay_window_sec, memory_order_relaxed);
+    if (hrss_time_check_window(req_time, strlen(req_time), now, window, &e) != HRSS_OK) {
+        int64_t t = 0;
+        hrss_time_parse(req_time, strlen(req_time), &t, NULL);
+        long long off = (long long)(t > now ? t - now : now - t);
+        refuse(p, req, env, HRSS_COMM_SIGNATURE,
+               "request time %s is %lld s from the node's clock, window %lld s", req_time, off,
+               (long long)window);
+        goto done;
+    }
+
+    /* 5. signature by the caller's profile; a signed request carries a nonce */
+    if (caller->sig != HRSS_SIG_NONE && nonce == NULL) {
+        refuse(p, req, env, HRSS_COMM_SIGNATURE, "nonce missing");
+        goto done;
+    }
+    hrss_sig_key key = {caller->sig, caller->secret, caller->secret_len, caller->sm2};
+    rc = hrss_envelope_verify(env, &key, &e);
+    if (rc == HRSS_EMISSING) {
+        refuse(p, req, env, HRSS_COMM_SIGNATURE, "signature missing");
+        goto done;
+    }
+    if (rc != HRSS_OK) {
+        refuse(p, req, env, HRSS_COMM_SIGNATURE, "signature mismatch");
+        goto done;
+    }
+
+    /* 6. the nonce, recorded only now that the signature checked out */
+    if (caller->sig != HRSS_SIG_NONE) {
+        rc = hrss_replay_check(p->replay, app, strlen(app), nonce, strlen(nonce), now, &e);
+        if (rc == HRSS_EREPLAY) {
+            refuse(p, req, env, HRSS_COMM_SIGNATURE, "nonce replayed");
+            goto done;
+        }
+        if (rc != HRSS_OK) { /* fail closed */
+            refuse(p, req, env, HRSS_COMM_SYSTEM_ERROR, "replay store unavailable");
+            goto done;
+        }
+    }
+
+    /* 7. the service */
+    const snap_service *svc = snapshot_service(s, code, strlen(code));
+    if (svc == NULL) {
+        refuse(p, req, env, HRSS_COMM_OTHER, "unknown service %s", code);
+        goto done;
+    }
+
+    /* 8. an approved grant for (caller, service), not revoked, not expired */
+    const snap_grant *g = snapshot_grant(s, app, strlen(app), code, strlen(code));
+    if (g == NULL) {
+        refuse(p, req, env, HRSS_COMM_PERMISSION, "no grant for %s on %s", app, code);
+        goto done;
+    }
+    if (g->revoked) {
+        refuse(p, req, env, HRSS_COMM_PERMISSION, "grant for %s on %s is revoked", app, code);
+        goto done;
+    }
+    if (g->expires != 0 && g->expires <= now) {
+        refuse(p, req, env, HRSS_COMM_PERMISSION, "grant for %s on %s expired", app, code);
+        goto done;
+    }
+
+    /* 9. serviceAreaCode: the area of the service's provider */
+    const snap_system *prov = snapshot_system(s, svc->provider, strlen(svc->provider));
+    if (prov == NULL || strcmp(prov->area, area) != 0) {
+        refuse(p, req, env, HRSS_COMM_OTHER, "service %s is not served in area %s", code, area);
+        goto done;
+    }
+
+    /* 10. the provider: the request bytes as received, the answer relayed */
+    txn *t = calloc(1, sizeof(*t));
+    if (t == NULL)
+        abort();
+    t->p = p;
+    t->req = req;
+    t->env = env;
+    t->timeout_ms = svc->timeout_ms;
+    env = NULL; /* the transaction owns it now */
+    upstream_call(worker_pool(p, req, worker), svc->upstreams, svc->n_upstreams, svc->timeout_ms,
+                  svc->retries, "application/json", buf, len, on_upstream, t);
+done:
+    hrss_envelope_free(env);
+}
+
+/* ---- life cycle (main thread) ---- */
+
+int pipeline_new(const pipeline_options *o, pipeline **out, char err[PIPELINE_ERR_MAX])
+{
+    pipeline *p = calloc(1, sizeof(*p));
+    char dir[4096];
+    hrss_error e;
+    int rc = -1;
+
+    if (p == NULL)
+        abort();
+    p->o = *o;
+    snprintf(p->system_code, sizeof(p->system_code), "%s", o->system_code);
+    p->o.system_code = p->system_code;
+    p->o.data_dir = NULL; /* not kept */
+    p->pools = calloc((size_t)o->workers, sizeof(*p->pools));
+    if (p->pools == NULL)
+        abort();
+    int n = snprintf(dir, sizeof(dir), "%s/ids", o->data_dir);
+    if (n < 0 || (size_t)n >= sizeof(dir)) {
+        snprintf(err, PIPELINE_ERR_MAX, "data_dir too long");
+        goto done;
+    }
+    if (hrss_idgen_new(o->system_code, dir, &p->ids, &e) != HRSS_OK) {
+        snprintf(err, PIPELINE_ERR_MAX, "id generator in %.200s: %s", dir, e.msg);
+        goto done;
+    }
+    if (hrss_replay_memory_new(o->replay_max_entries, o->replay_ttl_sec, &p->replay, &e) !=
+        HRSS_OK) {
+        snprintf(err, PIPELINE_ERR_MAX, "replay store: %s", e.msg);
+        goto done;
+    }
+    rc = 0;
+done:
+    if (rc != 0) {
+        pipeline_free(p);
+        p = NULL;
+    }
+    *out = p;
+    return rc;
+}
+
+void pipeline_free(pipeline *p)
+{
+    if (p == NULL)
+        return;
+    for (int i = 0; p->pools != NULL && i < p->o.workers; i++)
+        upstream_pool_free(p->pools[i]);
+    free(p->pools);
+    hrss_idgen_free(p->ids);
+    hrss_replay_free(p->replay);
+    free(p);
+}

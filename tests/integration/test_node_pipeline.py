@@ -1,0 +1,370 @@
+"""
+tests/integration/test_node_pipeline.py - the transaction path of the real
+hrss-node binary on 127.0.0.1: a test provider (Python's http.server in a
+thread), requests signed by the real `hrss sign` (hmac-sm3), a temporary
+data directory with a real SQLite registry. Every outcome is provoked and
+its commStatus and msg asserted: success relayed byte for byte, tampered
+header, replayed nonce, stale time, unknown/frozen caller, address not
+allowed, missing/revoked/expired grant, unknown service, wrong area,
+provider refused, provider slow, breaker open then closed, replay store
+full, and malformed JSON, duplicate keys, oversized body as HTTP 4xx with a
+JSON error. No assertion on timings; every loop is bounded in count and time.
+"""
+import http.client
+import http.server
+import json
+import os
+import re
+import socket
+import subprocess
+import tempfile
+import shutil
+import threading
+import time
+
+import pytest
+
+NODE = os.environ.get("HRSS_NODE_BIN", "build/hrss-node")
+HRSS = os.environ.get("HRSS_BIN", "build/hrss")
+SECRET = "0123456789abcdef0123"
+NODE_CODE = "B100000N0D1"
+CALLER = "B100000KJGK"
+PROVIDER_BODY = ('{"header":{"serviceCode":"S110000Y70PYTjb","appCode":"B100000KJGK",'
+                 '"commStatus":"00"},  "body": {"data": {"状态": "正常"}}}\n').encode()
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Provider:
+    """A provider on 127.0.0.1: /card answers PROVIDER_BODY, /slow sleeps
+    longer than its service's timeout, /fail answers HTTP 500."""
+
+    def __init__(self, port=0):
+        received = self.received = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                n = int(self.headers.get("Content-Length", "0"))
+                received.append(self.rfile.read(n))
+                if self.path == "/slow":
+                    time.sleep(2)
+                status, body = (500, b"no") if self.path == "/fail" else (200, PROVIDER_BODY)
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                try:
+                    self.wfile.write(body)
+                except OSError:
+                    pass
+
+        http.server.ThreadingHTTPServer.daemon_threads = True
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def registry(provider_port, refused_port, breaker_port):
+    up = f"http://127.0.0.1:{provider_port}"
+
+    def svc(code, upstreams, timeout=3000, retries=1):
+        return {"code": code, "name": code, "provider": "S110000Y70P", "upstreams": upstreams,
+                "timeoutMs": timeout, "retries": retries}
+
+    def sys_(code, status="active", ips=("127.0.0.1",)):
+        return {"code": code, "name": code, "level": "B", "area": "100000", "status": status,
+                "signature": "hmac-sm3", "secret": SECRET, "allowedIps": list(ips)}
+
+    def grant(service, expires=None, revoked=False):
+        return {"caller": CALLER, "service": service, "expires": expires, "revoked": revoked}
+
+    return {
+        "systems": [
+            sys_(CALLER), sys_("B100000FRZN", status="frozen"),
+            sys_("B100000NOIP", ips=("10.9.9.9",)),
+            {"code": "S110000Y70P", "name": "Beijing provider", "level": "S", "area": "110000",
+             "status": "active", "signature": "sm3", "allowedIps": ["0.0.0.0/0", "::/0"]},
+        ],
+        "services": [
+            svc("S110000Y70PYTjb", [f"{up}/card"]),
+            svc("S110000Y70PSLOW", [f"{up}/slow"], timeout=300),
+            svc("S110000Y70PFAIL", [f"{up}/fail"]),
+            svc("S110000Y70PDOWN", [f"http://127.0.0.1:{refused_port}/card"], retries=1),
+            svc("S110000Y70PBRKR", [f"http://127.0.0.1:{breaker_port}/card"], retries=0),
+            svc("S110000Y70PNOGR", [f"{up}/card"]),
+            svc("S110000Y70PREVK", [f"{up}/card"]),
+            svc("S110000Y70PEXPD", [f"{up}/card"]),
+        ],
+        "grants": [
+            grant("S110000Y70PYTjb"), grant("S110000Y70PSLOW"), grant("S110000Y70PFAIL"),
+            grant("S110000Y70PDOWN"), grant("S110000Y70PBRKR"),
+            grant("S110000Y70PREVK", revoked=True),
+            grant("S110000Y70PEXPD", expires="20200101000000"),
+        ],
+    }
+
+
+class Node:
+    def __init__(self, tmp, extra=""):
+        self.data = os.path.join(tmp, "data")
+        self.conf = os.path.join(tmp, "node.conf")
+        with open(self.conf, "w") as f:
+            f.write(f"[node]\nsystem_code = {NODE_CODE}\narea = 100000\n"
+                    f"data_dir = {self.data}\nworkers = 2\ndrain_timeout = 5s\n"
+                    "[http]\nlisten = 127.0.0.1:0\n" + extra)
+        self.lines = []
+        self.lock = threading.Lock()
+        self.proc = subprocess.Popen([NODE, "--config", self.conf], stderr=subprocess.PIPE,
+                                     text=True)
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+        line = self.wait_log(r"event=listening proto=http ", 10)
+        self.port = int(re.search(r"addr=\S+:(\d+)", line).group(1))
+        self.wait_log("event=started", 10)
+
+    def _read(self):
+        for line in self.proc.stderr:
+            with self.lock:
+                self.lines.append(line.rstrip("\n"))
+
+    def wait_log(self, pattern, timeout):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                for line in self.lines:
+                    if re.search(pattern, line):
+                        return line
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.02)
+        raise AssertionError(f"no log line /{pattern}/ within {timeout}s:\n" +
+                             "\n".join(self.lines))
+
+    def import_registry(self, doc):
+        r = subprocess.run([NODE, "--config", self.conf, "registry", "import", "-"],
+                           input=json.dumps(doc), capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+        # the running node serves the change within a second
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+            c.request("GET", "/registry/version")
+            v = json.loads(c.getresponse().read())
+            c.close()
+            if v["services"] == len(doc["services"]):
+                return
+            time.sleep(0.05)
+        raise AssertionError("registry change not served")
+
+    def post(self, raw, path="/api/v1/transaction"):
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        c.request("POST", path, body=raw, headers={"Content-Type": "application/json"})
+        r = c.getresponse()
+        body = r.read()
+        ctype = r.getheader("Content-Type")
+        c.close()
+        return r.status, ctype, body
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+        try:
+            return self.proc.wait(timeout=15)
+        finally:
+            self.reader.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def env():
+    tmp = tempfile.mkdtemp(prefix="hrss-pipe-")
+    provider = Provider()
+    refused, breaker = free_port(), free_port()
+    node = Node(tmp, "[upstream]\nbreaker_failures = 3\nbreaker_cooldown = 1s\n")
+    node.import_registry(registry(provider.port, refused, breaker))
+    state = {"tmp": tmp, "provider": provider, "node": node, "breaker_port": breaker}
+    yield state
+    assert node.stop() == 0
+    provider.stop()
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+def sign(tmp, service="S110000Y70PYTjb", app=CALLER, area="110000", header=None):
+    req = {"header": {"serviceCode": service, "appCode": app, "serviceAreaCode": area},
+           "body": {"aac002": "110101199003074512"}}
+    req["header"].update(header or {})
+    r = subprocess.run([HRSS, "sign", "--profile", "hmac-sm3", "--secret", SECRET,
+                        "--state-dir", os.path.join(tmp, "state")],
+                       input=json.dumps(req, ensure_ascii=False), capture_output=True,
+                       text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    return r.stdout.strip()
+
+
+def node_answer(node, raw, path="/api/v1/transaction"):
+    """A response envelope made by the node: HTTP 200, JSON, the request's
+    ids, the node's own serviceResId. Returns its header."""
+    status, ctype, body = node.post(raw.encode() if isinstance(raw, str) else raw, path)
+    assert status == 200 and ctype == "application/json", (status, body)
+    h = json.loads(body)["header"]
+    req = json.loads(raw)["header"]
+    assert h["serviceReqId"] == req["serviceReqId"]
+    assert h["serviceResId"].startswith(NODE_CODE)
+    assert re.fullmatch(r"\d{14}", h["serviceResTime"])
+    return h
+
+
+def expect(node, raw, comm, msg, path="/api/v1/transaction"):
+    h = node_answer(node, raw, path)
+    assert (h["commStatus"], h["msg"]) == (comm, msg)
+
+
+def test_success_relayed_byte_for_byte(env):
+    node, provider = env["node"], env["provider"]
+    raw = sign(env["tmp"])
+    before = len(provider.received)
+    for path in ("/api/v1/transaction", "/S110000Y70PYTjb"):
+        raw = sign(env["tmp"])
+        status, ctype, body = node.post(raw.encode(), path)
+        assert (status, ctype, body) == (200, "application/json", PROVIDER_BODY)
+        assert provider.received[-1] == raw.encode()  # the request bytes as sent
+    assert len(provider.received) == before + 2
+
+
+def test_tampered_header_is_30(env):
+    raw = sign(env["tmp"])
+    d = json.loads(raw)
+    rid = d["header"]["serviceReqId"]
+    d["header"]["serviceReqId"] = rid[:-1] + ("1" if rid[-1] != "1" else "2")
+    tampered = json.dumps(d, ensure_ascii=False, separators=(",", ":"))
+    expect(env["node"], tampered, "30", "signature mismatch")
+
+
+def test_signature_and_nonce_missing_are_30(env):
+    d = json.loads(sign(env["tmp"]))
+    del d["header"]["signature"]
+    expect(env["node"], json.dumps(d), "30", "signature missing")
+    d = json.loads(sign(env["tmp"]))
+    del d["header"]["nonce"]
+    expect(env["node"], json.dumps(d), "30", "nonce missing")
+
+
+def test_replayed_nonce_is_30(env):
+    raw = sign(env["tmp"])
+    status, _, body = env["node"].post(raw.encode())
+    assert (status, body) == (200, PROVIDER_BODY)
+    expect(env["node"], raw, "30", "nonce replayed")
+
+
+def test_stale_time_is_refused(env):
+    raw = sign(env["tmp"], header={"serviceReqTime": "20170122101020"})
+    h = node_answer(env["node"], raw)
+    assert h["commStatus"] == "30"
+    assert re.fullmatch(r"request time 20170122101020 is \d+ s from the node's clock, "
+                        r"window 900 s", h["msg"]), h["msg"]
+
+
+def test_callers_refused_with_50(env):
+    node, tmp = env["node"], env["tmp"]
+    expect(node, sign(tmp, app="B100000ZZZZ"), "50", "unknown caller B100000ZZZZ")
+    expect(node, sign(tmp, app="B100000FRZN"), "50", "caller B100000FRZN is frozen")
+    expect(node, sign(tmp, app="B100000NOIP"), "50",
+           "source address 127.0.0.1 is not allowed for B100000NOIP")
+
+
+def test_grants_refused_with_50(env):
+    node, tmp = env["node"], env["tmp"]
+    expect(node, sign(tmp, service="S110000Y70PNOGR"), "50",
+           "no grant for B100000KJGK on S110000Y70PNOGR")
+    expect(node, sign(tmp, service="S110000Y70PREVK"), "50",
+           "grant for B100000KJGK on S110000Y70PREVK is revoked")
+    expect(node, sign(tmp, service="S110000Y70PEXPD"), "50",
+           "grant for B100000KJGK on S110000Y70PEXPD expired")
+
+
+def test_routing_refused_with_90(env):
+    node, tmp = env["node"], env["tmp"]
+    expect(node, sign(tmp, service="S110000Y70PNONE"), "90", "unknown service S110000Y70PNONE")
+    expect(node, sign(tmp, area="120000"), "90",
+           "service S110000Y70PYTjb is not served in area 120000")
+    expect(node, sign(tmp), "90",
+           "URL names service S110000Y70PNOGR, header.serviceCode is S110000Y70PYTjb",
+           path="/S110000Y70PNOGR")
+
+
+def test_provider_failures_are_20(env):
+    node, tmp = env["node"], env["tmp"]
+    expect(node, sign(tmp, service="S110000Y70PDOWN"), "20", "provider unreachable")
+    expect(node, sign(tmp, service="S110000Y70PSLOW"), "20", "provider timeout after 300 ms")
+    expect(node, sign(tmp, service="S110000Y70PFAIL"), "20", "provider answered HTTP 500")
+
+
+def test_breaker_opens_and_closes(env):
+    node, tmp = env["node"], env["tmp"]
+    reqs = [sign(tmp, service="S110000Y70PBRKR") for _ in range(4)]
+    for raw in reqs[:3]:
+        expect(node, raw, "20", "provider unreachable")
+    expect(node, reqs[3], "20", "provider circuit open")
+    provider = Provider(env["breaker_port"])
+    try:
+        # after the cool-down one probe goes through and closes the breaker
+        deadline, answers = time.monotonic() + 15, []
+        for _ in range(300):
+            raw = sign(tmp, service="S110000Y70PBRKR")
+            status, _, body = node.post(raw.encode())
+            if body == PROVIDER_BODY or time.monotonic() > deadline:
+                break
+            answers.append(json.loads(body)["header"]["msg"])
+            time.sleep(0.05)
+        assert body == PROVIDER_BODY, answers
+        assert set(answers) <= {"provider circuit open"}
+        status, _, body = node.post(sign(tmp, service="S110000Y70PBRKR").encode())
+        assert (status, body) == (200, PROVIDER_BODY)
+    finally:
+        provider.stop()
+
+
+def test_unparseable_requests_get_http_errors(env):
+    node, tmp = env["node"], env["tmp"]
+    cases = [
+        (b'{"header": {', 400, "bad_envelope"),
+        (b'{"header": {}, "header": {}, "body": {}}', 400, "duplicate_key"),
+        (b'[1, 2]', 400, "bad_envelope"),
+        (b'{"header": {"serviceCode": "x"}, "body": {}}', 400, "bad_envelope"),
+    ]
+    big = json.loads(sign(tmp))
+    big["body"] = {"data": "x" * 110000}
+    cases.append((json.dumps(big).encode(), 413, "too_large"))
+    for raw, status, code in cases:
+        st, ctype, body = node.post(raw)
+        err = json.loads(body)
+        assert (st, ctype, err["error"]) == (status, "application/json", code), body
+        assert err["message"]
+
+
+def test_replay_store_full_fails_closed(tmp_path):
+    provider = Provider()
+    node = Node(str(tmp_path), "[security]\nreplay_max_entries = 1\n")
+    try:
+        node.import_registry(registry(provider.port, free_port(), free_port()))
+        status, _, body = node.post(sign(str(tmp_path)).encode())
+        assert (status, body) == (200, PROVIDER_BODY)
+        expect(node, sign(str(tmp_path)), "20", "replay store unavailable")
+    finally:
+        assert node.stop() == 0
+        provider.stop()
