@@ -41,6 +41,8 @@
 
 enum { CMD_DRAIN = 1, CMD_BODY_LIMIT = 2 };
 
+#define DRAIN_QUIET_TICKS 3
+
 typedef struct worker {
     struct httpd *h;
     int idx;
@@ -53,6 +55,7 @@ typedef struct worker {
     int nbound;
     atomic_int cmd;
     int inflight;
+    int quiet_ticks; /* drain: consecutive 10 ms ticks with nothing in flight */
     struct timespec drain_deadline;
     int left_unanswered;
 } worker;
@@ -256,8 +259,16 @@ static void drain_check(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     worker *w = arg;
-    if (w->inflight > 0 && !deadline_passed(&w->drain_deadline))
+    if (w->inflight > 0 && !deadline_passed(&w->drain_deadline)) {
+        w->quiet_ticks = 0;
         return; /* the persistent timer looks again in 10 ms */
+    }
+    /* A reply is only queued by httpd_reply (an upstream answer may queue
+     * one in the same loop pass as this tick): give the loop a few passes
+     * to write it before the connections are closed. */
+    if (w->inflight == 0 && ++w->quiet_ticks < DRAIN_QUIET_TICKS &&
+        !deadline_passed(&w->drain_deadline))
+        return;
     w->left_unanswered = w->inflight;
     event_del(w->drain_timer);
     event_base_loopbreak(w->base);

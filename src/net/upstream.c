@@ -210,6 +210,8 @@ struct call {
     enum evhttp_request_error error;
 };
 
+static void finish(call *c, upstream_result r, int status, const char *body, size_t len);
+
 upstream_pool *upstream_pool_new(struct event_base *base, size_t max_body)
 {
     upstream_pool *p = xmalloc(sizeof(*p));
@@ -265,7 +267,8 @@ void upstream_pool_free(upstream_pool *p)
         call *c = p->calls;
         if (c->conn != NULL)
             evhttp_connection_free(c->conn); /* drops its request, no callback */
-        call_free(c);
+        c->conn = NULL;
+        finish(c, UPSTREAM_CANCELLED, 0, NULL, 0);
     }
     for (int i = 0; i < p->n_targets; i++) {
         target *t = &p->targets[i];

@@ -27,7 +27,8 @@ typedef enum upstream_result {
     UPSTREAM_FAILED,       /* the request went out, the exchange broke */
     UPSTREAM_TOO_BIG,      /* the answer exceeded the size limit */
     UPSTREAM_CIRCUIT_OPEN, /* every candidate URL's breaker is open */
-    UPSTREAM_BAD_URL       /* no usable http:// URL */
+    UPSTREAM_BAD_URL,      /* no usable http:// URL */
+    UPSTREAM_CANCELLED     /* the pool was freed first (shutdown): answer nothing */
 } upstream_result;
 
 /* Breaker settings shared by every pool; set before the workers start and
@@ -48,8 +49,9 @@ typedef struct upstream_pool upstream_pool;
  * memory. */
 upstream_pool *upstream_pool_new(struct event_base *base, size_t max_body);
 
-/* Closes every connection; calls still in flight are dropped without
- * their callback. NULL is a no-op. */
+/* Closes every connection; calls still in flight get their callback with
+ * UPSTREAM_CANCELLED (to free their state, not to answer). NULL is a
+ * no-op. */
 void upstream_pool_free(upstream_pool *p);
 
 /* How a call ended. status and body are valid for UPSTREAM_OK only and only

@@ -138,6 +138,8 @@ static void on_upstream(const upstream_answer *a, void *arg)
     char q[256];
 
     switch (a->result) {
+    case UPSTREAM_CANCELLED: /* shutting down: the request is dropped with its connection */
+        break;
     case UPSTREAM_OK:
         if (a->status == 200) /* relayed unchanged, byte for byte */
             httpd_reply(t->req, 200, "application/json", a->body, a->len);
@@ -167,7 +169,7 @@ static void on_upstream(const upstream_answer *a, void *arg)
         refuse(p, t->req, t->env, HRSS_COMM_SYSTEM_ERROR, "provider connection failed");
         break;
     }
-    if (a->result != UPSTREAM_OK)
+    if (a->result != UPSTREAM_OK && a->result != UPSTREAM_CANCELLED)
         log_event(NODE_LOG_WARN, "upstream_failed", "upstream=%s result=%d attempts=%d",
                   log_quote(url, q, sizeof(q)), (int)a->result, a->attempts);
     hrss_envelope_free(t->env);

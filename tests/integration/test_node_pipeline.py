@@ -368,3 +368,39 @@ def test_replay_store_full_fails_closed(tmp_path):
     finally:
         assert node.stop() == 0
         provider.stop()
+
+
+def test_sigterm_answers_requests_waiting_on_their_provider(tmp_path):
+    """Regression: the drain stopped a worker in the same loop pass that
+    queued an upstream answer, so the reply was never written."""
+    provider = Provider()
+    node = Node(str(tmp_path))
+    socks = []
+    try:
+        reg = registry(provider.port, free_port(), free_port())
+        for s in reg["services"]:
+            if s["code"] == "S110000Y70PSLOW":
+                s["timeoutMs"] = 4000  # the provider answers /slow within it
+        node.import_registry(reg)
+        for _ in range(4):
+            raw = sign(str(tmp_path), service="S110000Y70PSLOW").encode()
+            s = socket.create_connection(("127.0.0.1", node.port), timeout=15)
+            s.sendall(b"POST /api/v1/transaction HTTP/1.1\r\nHost: n\r\n"
+                      b"Content-Length: %d\r\n\r\n" % len(raw) + raw)
+            socks.append(s)
+        deadline = time.monotonic() + 10
+        while len(provider.received) < 4 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert len(provider.received) == 4
+    finally:
+        assert node.stop() == 0
+        provider.stop()
+    for s in socks:
+        data = b""
+        for _ in range(100):
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        s.close()
+        assert data.startswith(b"HTTP/1.1 200 ") and data.endswith(PROVIDER_BODY), data
