@@ -182,8 +182,10 @@ static void handle(struct evhttp_request *req, int worker, void *arg)
     else
         reply_json_error(req, 404, "not_found", "no such path");
 
+    /* a transaction answered later, from its provider's answer, is logged by
+     * the pipeline (event=transaction) when it is answered */
     if (atomic_load_explicit(&n->log_access, memory_order_relaxed) &&
-        log_enabled(NODE_LOG_INFO)) {
+        log_enabled(NODE_LOG_INFO) && evhttp_request_get_response_code(req) != 0) {
         char qpath[160], peer[64];
         const char *host = NULL;
         ev_uint16_t port = 0;
@@ -368,7 +370,7 @@ int node_daemon_run(const char *config_path)
         abort();
     pipeline_options po = {n.cfg.system_code, n.cfg.data_dir, n.cfg.workers, &n.snaps,
                            n.views, &n.replay_window_sec, n.cfg.replay_window_sec,
-                           n.cfg.replay_max_entries};
+                           n.cfg.replay_max_entries, &n.log_access};
     char perr[PIPELINE_ERR_MAX];
     if (pipeline_new(&po, &n.pipe, perr) != 0) {
         log_event(NODE_LOG_ERROR, "pipeline_failed", "error=%s", log_quote(perr, q, sizeof(q)));

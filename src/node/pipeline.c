@@ -52,25 +52,62 @@ struct pipeline {
     upstream_pool **pools; /* one per worker, made on first use on that worker */
 };
 
-/* One transaction waiting for its provider. */
-typedef struct txn {
+/* One request on its way through the path. */
+typedef struct rq {
     pipeline *p;
     struct evhttp_request *req;
-    hrss_envelope *env;
+    hrss_envelope *env; /* once parsed */
+    struct timespec t0;
+    int worker;
+} rq;
+
+/* One transaction waiting for its provider. */
+typedef struct txn {
+    rq r;
     int timeout_ms;
 } txn;
+
+/* event=transaction, one line per answered transaction when access lines
+ * are on: who called what, the outcome, sizes and latency; never the body. */
+static void log_txn(const rq *r, int http_status, const char *outcome, size_t out_len)
+{
+    if (!atomic_load_explicit(r->p->o.log_access, memory_order_relaxed) ||
+        !log_enabled(NODE_LOG_INFO))
+        return;
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long us = (long)(t1.tv_sec - r->t0.tv_sec) * 1000000L + (t1.tv_nsec - r->t0.tv_nsec) / 1000;
+    const char *get[] = {"appCode", "serviceCode", "serviceAreaCode", "serviceReqId"};
+    const char *v[4];
+    for (int i = 0; i < 4; i++)
+        v[i] = r->env ? hrss_envelope_get(r->env, get[i]) : NULL;
+    char *host = NULL;
+    ev_uint16_t port = 0;
+    struct evhttp_connection *c = evhttp_request_get_connection(r->req);
+    if (c != NULL)
+        evhttp_connection_get_peer(c, &host, &port);
+    char q[64];
+    log_event(NODE_LOG_INFO, "transaction",
+              "worker=%d caller=%s service=%s area=%s req_id=%s status=%d outcome=%s in=%zu "
+              "out=%zu peer=%s us=%ld",
+              r->worker, v[0] ? v[0] : "-", v[1] ? v[1] : "-", v[2] ? v[2] : "-", v[3] ? v[3] : "-",
+              http_status, log_quote(outcome, q, sizeof(q)),
+              evbuffer_get_length(evhttp_request_get_input_buffer(r->req)), out_len,
+              host ? host : "-", us);
+}
 
 /* ---- answers ---- */
 
 /* HTTP error with a JSON body, for a request that is not an envelope. */
-static void reply_http_error(struct evhttp_request *req, int status, const char *code,
-                             const char *message)
+static void reply_http_error(const rq *r, int status, const char *code, const char *message)
 {
+    struct evhttp_request *req = r->req;
     json_t *o = json_pack("{s:s, s:s}", "error", code, "message", message);
     char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
     if (text == NULL)
         abort(); /* the daemon's one out-of-memory policy (STYLE.md) */
     size_t len = strlen(text);
+    log_txn(r, status, code, len);
     httpd_reply(req, status, "application/json", text, len);
     free(text);
     json_decref(o);
@@ -78,15 +115,15 @@ static void reply_http_error(struct evhttp_request *req, int status, const char 
 
 /* The response envelope of a refusal, with a printf-style msg. */
 #if defined(__GNUC__)
-__attribute__((format(printf, 5, 6)))
+__attribute__((format(printf, 3, 4)))
 #endif
 static void
-refuse(pipeline *p, struct evhttp_request *req, const hrss_envelope *env, hrss_comm_status st,
-       const char *fmt, ...)
+refuse(const rq *r, hrss_comm_status st, const char *fmt, ...)
 {
+    pipeline *p = r->p;
     char msg[HRSS_MSG_MAX * 4], id[HRSS_ID_LEN + 1];
     hrss_envelope *res = NULL;
-    hrss_error e;
+    hrss_error e = {HRSS_ENOMEM, "cannot serialise the response"};
     char *text = NULL;
     size_t len = 0;
     va_list ap;
@@ -95,14 +132,15 @@ refuse(pipeline *p, struct evhttp_request *req, const hrss_envelope *env, hrss_c
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     if (hrss_idgen_next(p->ids, id, &e) != HRSS_OK ||
-        hrss_envelope_new_response(env, id, st, NULL, msg, &res, &e) != HRSS_OK ||
+        hrss_envelope_new_response(r->env, id, st, NULL, msg, &res, &e) != HRSS_OK ||
         hrss_envelope_serialize(res, &text, &len) != HRSS_OK) {
         char q[HRSS_ERROR_MSG_MAX + 16];
         log_event(NODE_LOG_ERROR, "response_failed", "error=%s", log_quote(e.msg, q, sizeof(q)));
-        reply_http_error(req, 500, "internal", "the node could not build its response");
+        reply_http_error(r, 500, "internal", "the node could not build its response");
         goto done;
     }
-    httpd_reply(req, 200, "application/json", text, len);
+    log_txn(r, 200, hrss_comm_status_str(st), len);
+    httpd_reply(r->req, 200, "application/json", text, len);
 done:
     hrss_free(text);
     hrss_envelope_free(res);
@@ -110,20 +148,20 @@ done:
 
 /* ---- 1. parse errors ---- */
 
-static void reply_parse_error(struct evhttp_request *req, int code, const char *msg)
+static void reply_parse_error(const rq *r, int code, const char *msg)
 {
     switch (code) {
     case HRSS_ETOOBIG:
-        reply_http_error(req, 413, "too_large", msg);
+        reply_http_error(r, 413, "too_large", msg);
         break;
     case HRSS_EDUPKEY:
-        reply_http_error(req, 400, "duplicate_key", msg);
+        reply_http_error(r, 400, "duplicate_key", msg);
         break;
     case HRSS_EUTF8:
-        reply_http_error(req, 400, "bad_utf8", msg);
+        reply_http_error(r, 400, "bad_utf8", msg);
         break;
     default:
-        reply_http_error(req, 400, "bad_envelope", msg);
+        reply_http_error(r, 400, "bad_envelope", msg);
         break;
     }
 }
@@ -133,7 +171,6 @@ static void reply_parse_error(struct evhttp_request *req, int code, const char *
 static void on_upstream(const upstream_answer *a, void *arg)
 {
     txn *t = arg;
-    pipeline *p = t->p;
     const char *url = a->url ? a->url : "-";
     char q[256];
 
@@ -141,38 +178,37 @@ static void on_upstream(const upstream_answer *a, void *arg)
     case UPSTREAM_CANCELLED: /* shutting down: the request is dropped with its connection */
         break;
     case UPSTREAM_OK:
-        if (a->status == 200) /* relayed unchanged, byte for byte */
-            httpd_reply(t->req, 200, "application/json", a->body, a->len);
-        else
-            refuse(p, t->req, t->env, HRSS_COMM_SYSTEM_ERROR, "provider answered HTTP %d",
-                   a->status);
+        if (a->status == 200) { /* relayed unchanged, byte for byte */
+            log_txn(&t->r, 200, "relayed", a->len);
+            httpd_reply(t->r.req, 200, "application/json", a->body, a->len);
+        } else
+            refuse(&t->r, HRSS_COMM_SYSTEM_ERROR, "provider answered HTTP %d", a->status);
         break;
     case UPSTREAM_TIMEOUT:
-        refuse(p, t->req, t->env, HRSS_COMM_SYSTEM_ERROR, "provider timeout after %d ms",
-               t->timeout_ms);
+        refuse(&t->r, HRSS_COMM_SYSTEM_ERROR, "provider timeout after %d ms", t->timeout_ms);
         break;
     case UPSTREAM_UNREACHABLE:
-        refuse(p, t->req, t->env, HRSS_COMM_SYSTEM_ERROR, "provider unreachable");
+        refuse(&t->r, HRSS_COMM_SYSTEM_ERROR, "provider unreachable");
         break;
     case UPSTREAM_CIRCUIT_OPEN:
-        refuse(p, t->req, t->env, HRSS_COMM_SYSTEM_ERROR, "provider circuit open");
+        refuse(&t->r, HRSS_COMM_SYSTEM_ERROR, "provider circuit open");
         break;
     case UPSTREAM_TOO_BIG:
-        refuse(p, t->req, t->env, HRSS_COMM_SYSTEM_ERROR, "provider response too large");
+        refuse(&t->r, HRSS_COMM_SYSTEM_ERROR, "provider response too large");
         break;
     case UPSTREAM_BAD_URL:
-        refuse(p, t->req, t->env, HRSS_COMM_SYSTEM_ERROR, "service %s has no usable upstream URL",
-               hrss_envelope_get(t->env, "serviceCode"));
+        refuse(&t->r, HRSS_COMM_SYSTEM_ERROR, "service %s has no usable upstream URL",
+               hrss_envelope_get(t->r.env, "serviceCode"));
         break;
     case UPSTREAM_FAILED:
     default:
-        refuse(p, t->req, t->env, HRSS_COMM_SYSTEM_ERROR, "provider connection failed");
+        refuse(&t->r, HRSS_COMM_SYSTEM_ERROR, "provider connection failed");
         break;
     }
     if (a->result != UPSTREAM_OK && a->result != UPSTREAM_CANCELLED)
         log_event(NODE_LOG_WARN, "upstream_failed", "upstream=%s result=%d attempts=%d",
                   log_quote(url, q, sizeof(q)), (int)a->result, a->attempts);
-    hrss_envelope_free(t->env);
+    hrss_envelope_free(t->r.env);
     free(t);
 }
 
@@ -195,13 +231,16 @@ void pipeline_handle(pipeline *p, struct evhttp_request *req, int worker, const 
     hrss_envelope *env = NULL;
     hrss_error e;
     int64_t now = (int64_t)time(NULL);
+    rq r = {p, req, NULL, {0, 0}, worker};
+    clock_gettime(CLOCK_MONOTONIC, &r.t0);
 
     /* 1. strict parse: JSON, duplicate keys, sizes, header formats */
     int rc = hrss_envelope_parse(buf, len, HRSS_ENV_REQUEST, &env, NULL, NULL, &e);
     if (rc != HRSS_OK) {
-        reply_parse_error(req, rc, e.msg);
+        reply_parse_error(&r, rc, e.msg);
         goto done;
     }
+    r.env = env;
     const char *code = hrss_envelope_get(env, "serviceCode");
     const char *app = hrss_envelope_get(env, "appCode");
     const char *area = hrss_envelope_get(env, "serviceAreaCode");
@@ -210,24 +249,24 @@ void pipeline_handle(pipeline *p, struct evhttp_request *req, int worker, const 
 
     /* 2. POST /{serviceCode}: the URL and the header name the same service */
     if (url_code != NULL && strcmp(url_code, code) != 0) {
-        refuse(p, req, env, HRSS_COMM_OTHER, "URL names service %s, header.serviceCode is %s",
-               url_code, code);
+        refuse(&r, HRSS_COMM_OTHER, "URL names service %s, header.serviceCode is %s", url_code,
+               code);
         goto done;
     }
     const snapshot *s = snapshot_view_get(&p->o.views[worker], p->o.snaps);
     if (s == NULL) {
-        refuse(p, req, env, HRSS_COMM_SYSTEM_ERROR, "registry not loaded");
+        refuse(&r, HRSS_COMM_SYSTEM_ERROR, "registry not loaded");
         goto done;
     }
 
     /* 3. caller known and active, request from an allowed address */
     const snap_system *caller = snapshot_system(s, app, strlen(app));
     if (caller == NULL) {
-        refuse(p, req, env, HRSS_COMM_PERMISSION, "unknown caller %s", app);
+        refuse(&r, HRSS_COMM_PERMISSION, "unknown caller %s", app);
         goto done;
     }
     if (!caller->active) {
-        refuse(p, req, env, HRSS_COMM_PERMISSION, "caller %s is frozen", app);
+        refuse(&r, HRSS_COMM_PERMISSION, "caller %s is frozen", app);
         goto done;
     }
     struct evhttp_connection *conn = evhttp_request_get_connection(req);
@@ -237,7 +276,7 @@ void pipeline_handle(pipeline *p, struct evhttp_request *req, int worker, const 
         ev_uint16_t port = 0;
         if (conn != NULL)
             evhttp_connection_get_peer(conn, &host, &port);
-        refuse(p, req, env, HRSS_COMM_PERMISSION, "source address %s is not allowed for %s",
+        refuse(&r, HRSS_COMM_PERMISSION, "source address %s is not allowed for %s",
                host ? host : "-", app);
         goto done;
     }
@@ -248,7 +287,7 @@ void pipeline_handle(pipeline *p, struct evhttp_request *req, int worker, const 
         int64_t t = 0;
         hrss_time_parse(req_time, strlen(req_time), &t, NULL);
         long long off = (long long)(t > now ? t - now : now - t);
-        refuse(p, req, env, HRSS_COMM_SIGNATURE,
+        refuse(&r, HRSS_COMM_SIGNATURE,
                "request time %s is %lld s from the node's clock, window %lld s", req_time, off,
                (long long)window);
         goto done;
@@ -256,17 +295,17 @@ void pipeline_handle(pipeline *p, struct evhttp_request *req, int worker, const 
 
     /* 5. signature by the caller's profile; a signed request carries a nonce */
     if (caller->sig != HRSS_SIG_NONE && nonce == NULL) {
-        refuse(p, req, env, HRSS_COMM_SIGNATURE, "nonce missing");
+        refuse(&r, HRSS_COMM_SIGNATURE, "nonce missing");
         goto done;
     }
     hrss_sig_key key = {caller->sig, caller->secret, caller->secret_len, caller->sm2};
     rc = hrss_envelope_verify(env, &key, &e);
     if (rc == HRSS_EMISSING) {
-        refuse(p, req, env, HRSS_COMM_SIGNATURE, "signature missing");
+        refuse(&r, HRSS_COMM_SIGNATURE, "signature missing");
         goto done;
     }
     if (rc != HRSS_OK) {
-        refuse(p, req, env, HRSS_COMM_SIGNATURE, "signature mismatch");
+        refuse(&r, HRSS_COMM_SIGNATURE, "signature mismatch");
         goto done;
     }
 
@@ -274,11 +313,11 @@ void pipeline_handle(pipeline *p, struct evhttp_request *req, int worker, const 
     if (caller->sig != HRSS_SIG_NONE) {
         rc = hrss_replay_check(p->replay, app, strlen(app), nonce, strlen(nonce), now, &e);
         if (rc == HRSS_EREPLAY) {
-            refuse(p, req, env, HRSS_COMM_SIGNATURE, "nonce replayed");
+            refuse(&r, HRSS_COMM_SIGNATURE, "nonce replayed");
             goto done;
         }
         if (rc != HRSS_OK) { /* fail closed */
-            refuse(p, req, env, HRSS_COMM_SYSTEM_ERROR, "replay store unavailable");
+            refuse(&r, HRSS_COMM_SYSTEM_ERROR, "replay store unavailable");
             goto done;
         }
     }
@@ -286,29 +325,29 @@ void pipeline_handle(pipeline *p, struct evhttp_request *req, int worker, const 
     /* 7. the service */
     const snap_service *svc = snapshot_service(s, code, strlen(code));
     if (svc == NULL) {
-        refuse(p, req, env, HRSS_COMM_OTHER, "unknown service %s", code);
+        refuse(&r, HRSS_COMM_OTHER, "unknown service %s", code);
         goto done;
     }
 
     /* 8. an approved grant for (caller, service), not revoked, not expired */
     const snap_grant *g = snapshot_grant(s, app, strlen(app), code, strlen(code));
     if (g == NULL) {
-        refuse(p, req, env, HRSS_COMM_PERMISSION, "no grant for %s on %s", app, code);
+        refuse(&r, HRSS_COMM_PERMISSION, "no grant for %s on %s", app, code);
         goto done;
     }
     if (g->revoked) {
-        refuse(p, req, env, HRSS_COMM_PERMISSION, "grant for %s on %s is revoked", app, code);
+        refuse(&r, HRSS_COMM_PERMISSION, "grant for %s on %s is revoked", app, code);
         goto done;
     }
     if (g->expires != 0 && g->expires <= now) {
-        refuse(p, req, env, HRSS_COMM_PERMISSION, "grant for %s on %s expired", app, code);
+        refuse(&r, HRSS_COMM_PERMISSION, "grant for %s on %s expired", app, code);
         goto done;
     }
 
     /* 9. serviceAreaCode: the area of the service's provider */
     const snap_system *prov = snapshot_system(s, svc->provider, strlen(svc->provider));
     if (prov == NULL || strcmp(prov->area, area) != 0) {
-        refuse(p, req, env, HRSS_COMM_OTHER, "service %s is not served in area %s", code, area);
+        refuse(&r, HRSS_COMM_OTHER, "service %s is not served in area %s", code, area);
         goto done;
     }
 
@@ -316,9 +355,7 @@ void pipeline_handle(pipeline *p, struct evhttp_request *req, int worker, const 
     txn *t = calloc(1, sizeof(*t));
     if (t == NULL)
         abort();
-    t->p = p;
-    t->req = req;
-    t->env = env;
+    t->r = r;
     t->timeout_ms = svc->timeout_ms;
     env = NULL; /* the transaction owns it now */
     upstream_call(worker_pool(p, req, worker), svc->upstreams, svc->n_upstreams, svc->timeout_ms,

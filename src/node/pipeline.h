@@ -31,6 +31,7 @@ typedef struct pipeline_options {
     atomic_llong *replay_window_sec; /* read per request (reloadable) */
     int64_t replay_ttl_sec;          /* nonce memory, fixed at start */
     size_t replay_max_entries;
+    atomic_int *log_access; /* event=transaction lines (reloadable) */
 } pipeline_options;
 
 typedef struct pipeline pipeline;

@@ -244,6 +244,10 @@ def test_success_relayed_byte_for_byte(env):
         assert (status, ctype, body) == (200, "application/json", PROVIDER_BODY)
         assert provider.received[-1] == raw.encode()  # the request bytes as sent
     assert len(provider.received) == before + 2
+    # one event=transaction line per answer, with ids and outcome, never the body
+    line = node.wait_log(r"event=transaction .*outcome=relayed", 5)
+    assert "caller=B100000KJGK service=S110000Y70PYTjb area=110000 req_id=B100000KJGK" in line
+    assert not any("110101199003074512" in l or "正常" in l for l in node.lines)
 
 
 def test_tampered_header_is_30(env):
@@ -253,6 +257,7 @@ def test_tampered_header_is_30(env):
     d["header"]["serviceReqId"] = rid[:-1] + ("1" if rid[-1] != "1" else "2")
     tampered = json.dumps(d, ensure_ascii=False, separators=(",", ":"))
     expect(env["node"], tampered, "30", "signature mismatch")
+    env["node"].wait_log(r"event=transaction .*status=200 outcome=30 ", 5)
 
 
 def test_signature_and_nonce_missing_are_30(env):
