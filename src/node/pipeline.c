@@ -283,6 +283,8 @@ void pipeline_handle(pipeline *p, struct evhttp_request *req, int worker, const 
 
     /* 4. request time within the window (a replay-protection failure: 30) */
     int64_t window = atomic_load_explicit(p->o.replay_window_sec, memory_order_relaxed);
+    if (window > p->o.replay_ttl_sec) /* never accept a time whose nonce may be forgotten */
+        window = p->o.replay_ttl_sec;
     if (hrss_time_check_window(req_time, strlen(req_time), now, window, &e) != HRSS_OK) {
         int64_t t = 0;
         hrss_time_parse(req_time, strlen(req_time), &t, NULL);

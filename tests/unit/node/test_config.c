@@ -59,7 +59,9 @@ static void values_and_defaults(void **state)
                     "idle_timeout = 2m\n"
                     "[https]\nlisten = 0.0.0.0:8443\ncert = /c.pem\nkey = /k.pem\n"
                     "[log]\nlevel = debug\naccess = off\n"
-                    "[security]\nreplay_window = 300s\n[audit]\nretention = 2h\n";
+                    "[security]\nreplay_window = 300s\nreplay_max_entries = 5000\n"
+                    "[upstream]\nbreaker_failures = 7\nbreaker_cooldown = 250ms\n"
+                    "[audit]\nretention = 2h\n";
     if (parse(&c, t, err) != 0)
         fail_msg("%s", err);
     assert_string_equal(c.system_code, "B100000KJGK");
@@ -75,6 +77,9 @@ static void values_and_defaults(void **state)
     assert_int_equal(c.log_access, 0);
     assert_int_equal(c.replay_window_sec, 300);
     assert_int_equal(c.audit_retention_sec, 7200);
+    assert_int_equal(c.replay_max_entries, 5000);
+    assert_int_equal(c.breaker_failures, 7);
+    assert_int_equal(c.breaker_cooldown_ms, 250);
     node_config_free(&c);
 
     if (parse(&c, BASE "[http]\nlisten=127.0.0.1:1\n", err) != 0)
@@ -84,6 +89,9 @@ static void values_and_defaults(void **state)
     assert_int_equal(c.body_limit, 1024 * 1024);
     assert_int_equal(c.log_level, NODE_LOG_INFO);
     assert_int_equal(c.replay_window_sec, 900);
+    assert_int_equal(c.replay_max_entries, 1000000);
+    assert_int_equal(c.breaker_failures, 5);
+    assert_int_equal(c.breaker_cooldown_ms, 10000);
     node_config_free(&c);
 }
 
@@ -124,6 +132,9 @@ static const struct {
     {BASE "[security]\nreplay_window = 2h\n", "'2h' is not a whole number of seconds"},
     {BASE "[security]\nreplay_window = 99999999999999999999s\n", "is not a whole number"},
     {BASE "[audit]\nretention = 30m\n", "'30m' is not a retention"},
+    {BASE "[security]\nreplay_max_entries = 0\n", "t.conf:6: '0' is not a count from 1"},
+    {BASE "[upstream]\nbreaker_failures = 1001\n", "'1001' is not a failure count"},
+    {BASE "[upstream]\nbreaker_cooldown = 5ms\n", "t.conf:6: '5ms' is not a duration from 10 ms"},
     {"[node]\narea = 110000\ndata_dir = /d\n[http]\nlisten=a:1\n",
      "t.conf: missing required key 'system_code' in [node]"},
     {"[node]\nsystem_code = S110000Y70P\narea = 110000\n[http]\nlisten=a:1\n",
