@@ -7,8 +7,10 @@ its commStatus and msg asserted: success relayed byte for byte, tampered
 header, replayed nonce, stale time, unknown/frozen caller, address not
 allowed, missing/revoked/expired grant, unknown service, wrong area,
 provider refused, provider slow, breaker open then closed, replay store
-full, and malformed JSON, duplicate keys, oversized body as HTTP 4xx with a
-JSON error. No assertion on timings; every loop is bounded in count and time.
+full, malformed JSON, duplicate keys, oversized body as HTTP 4xx with a JSON
+error, SIGTERM while waiting on a provider, SIGHUP and registry imports under
+load without a lost request. No assertion on timings; every loop is bounded
+in count and time.
 """
 import http.client
 import http.server
@@ -19,6 +21,7 @@ import socket
 import subprocess
 import tempfile
 import shutil
+import signal
 import threading
 import time
 
@@ -409,3 +412,57 @@ def test_sigterm_answers_requests_waiting_on_their_provider(tmp_path):
             data += chunk
         s.close()
         assert data.startswith(b"HTTP/1.1 200 ") and data.endswith(PROVIDER_BODY), data
+
+
+def resign(template, nonce):
+    """template (signed by `hrss sign`) with another nonce, signed again with
+    HMAC-SM3 over the canonical string (docs/conformance.md, 7.1.1.2)."""
+    import hmac
+    d = json.loads(template)
+    d["header"]["nonce"] = nonce
+    h = {k: v for k, v in d["header"].items() if k != "signature" and v != ""}
+    canon = "&".join(f"{k}={h[k]}" for k in sorted(h))
+    d["header"]["signature"] = hmac.new(SECRET.encode(), canon.encode(), "sm3").hexdigest()
+    return json.dumps(d, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def test_reload_under_load_loses_no_request(env):
+    node, tmp = env["node"], env["tmp"]
+    template = sign(tmp)
+    # the test's own signer agrees with the tool's
+    assert json.loads(resign(template, json.loads(template)["header"]["nonce"])) == \
+        json.loads(template)
+    clients, per_client = 4, 40
+    reqs = [[resign(template, f"load{c:02d}{i:04d}" + "x" * 14) for i in range(per_client)]
+            for c in range(clients)]
+    results = [[] for _ in range(clients)]
+
+    def client(c):
+        conn = http.client.HTTPConnection("127.0.0.1", node.port, timeout=10)
+        for raw in reqs[c]:
+            try:
+                conn.request("POST", "/api/v1/transaction", body=raw)
+                r = conn.getresponse()
+                results[c].append((r.status, r.read()))
+            except (OSError, http.client.HTTPException) as e:
+                results[c].append((0, repr(e).encode()))
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", node.port, timeout=10)
+        conn.close()
+
+    threads = [threading.Thread(target=client, args=(c,)) for c in range(clients)]
+    for t in threads:
+        t.start()
+    doc = registry(env["provider"].port, free_port(), env["breaker_port"])
+    for i in range(6):  # reloads while the clients run
+        node.proc.send_signal(signal.SIGHUP)
+        if i % 3 == 0:
+            node.import_registry(doc)
+        time.sleep(0.05)
+    for t in threads:
+        t.join(timeout=60)
+    assert not any(t.is_alive() for t in threads)
+    for c in range(clients):
+        assert len(results[c]) == per_client
+        bad = [r for r in results[c] if r != (200, PROVIDER_BODY)]
+        assert not bad, bad[:3]
