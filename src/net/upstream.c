@@ -153,16 +153,25 @@ static void breaker_report(const char *url, int success)
     pthread_mutex_unlock(&brk_mu);
 }
 
+static const char *const brk_names[] = {"closed", "open", "half-open"};
+
+void upstream_breakers_foreach(void (*fn)(const char *url, const char *state, void *arg), void *arg)
+{
+    pthread_mutex_lock(&brk_mu);
+    for (int i = 0; i < n_brks; i++)
+        fn(brks[i].url, brk_names[brks[i].state], arg);
+    pthread_mutex_unlock(&brk_mu);
+}
+
 const char *upstream_breaker_state(const char *url)
 {
-    static const char *const names[] = {"closed", "open", "half-open"};
     int st = BRK_CLOSED;
     pthread_mutex_lock(&brk_mu);
     breaker *b = breaker_find_locked(url, 0);
     if (b != NULL)
         st = b->state;
     pthread_mutex_unlock(&brk_mu);
-    return names[st];
+    return brk_names[st];
 }
 
 /* ---- pools (one worker) ---- */

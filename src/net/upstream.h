@@ -43,6 +43,11 @@ void upstream_breakers_free(void);
 /* "closed", "open" or "half-open" for url (closed when never seen). */
 const char *upstream_breaker_state(const char *url);
 
+/* Calls fn for every breaker known (URL and state), under the table's lock:
+ * fn must not call back into this module. */
+void upstream_breakers_foreach(void (*fn)(const char *url, const char *state, void *arg),
+                               void *arg);
+
 typedef struct upstream_pool upstream_pool;
 
 /* A pool on base; max_body bounds a response body. Aborts when out of

@@ -28,6 +28,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "metrics.h"
 #include "net/httpd.h"
 #include "net/upstream.h"
 #include "pipeline.h"
@@ -45,6 +46,7 @@ typedef struct node {
     int64_t data_version;
     httpd *http;
     pipeline *pipe;
+    metrics *metrics;
     struct event_base *base;  /* the main thread's loop */
     atomic_int log_access;
     atomic_int datadir_ok;
@@ -118,6 +120,15 @@ static void h_registry_version(node *n, struct evhttp_request *req, int worker)
     httpd_reply(req, 200, "application/json", body, (size_t)len);
 }
 
+static void h_metrics(node *n, struct evhttp_request *req, int worker)
+{
+    (void)worker;
+    size_t len;
+    char *text = metrics_render(n->metrics, &len);
+    httpd_reply(req, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
+    free(text);
+}
+
 static void h_transaction(node *n, struct evhttp_request *req, int worker)
 {
     pipeline_handle(n->pipe, req, worker, NULL);
@@ -140,6 +151,7 @@ static const struct route {
     {EVHTTP_REQ_GET, "/healthz", h_healthz},
     {EVHTTP_REQ_GET, "/readyz", h_readyz},
     {EVHTTP_REQ_GET, "/registry/version", h_registry_version},
+    {EVHTTP_REQ_GET, "/metrics", h_metrics},
     {EVHTTP_REQ_POST, "/api/v1/transaction", h_transaction},
 };
 
@@ -370,7 +382,9 @@ int node_daemon_run(const char *config_path)
         abort();
     pipeline_options po = {n.cfg.system_code, n.cfg.data_dir, n.cfg.workers, &n.snaps,
                            n.views, &n.replay_window_sec, n.cfg.replay_window_sec,
-                           n.cfg.replay_max_entries, &n.log_access};
+                           n.cfg.replay_max_entries, &n.log_access, NULL};
+    n.metrics = metrics_new(n.cfg.workers);
+    po.metrics = n.metrics;
     char perr[PIPELINE_ERR_MAX];
     if (pipeline_new(&po, &n.pipe, perr) != 0) {
         log_event(NODE_LOG_ERROR, "pipeline_failed", "error=%s", log_quote(perr, q, sizeof(q)));
@@ -437,6 +451,7 @@ done:
         httpd_drain(n.http, 0);
     pipeline_free(n.pipe); /* its upstream connections live on the workers' loops */
     httpd_free(n.http);
+    metrics_free(n.metrics);
     upstream_breakers_free();
     for (int i = 0; n.views != NULL && i < n.cfg.workers; i++)
         snapshot_view_release(&n.views[i]);

@@ -39,6 +39,7 @@
 
 #include "hrss/hrss.h"
 #include "log.h"
+#include "metrics.h"
 #include "net/httpd.h"
 #include "net/upstream.h"
 
@@ -67,13 +68,11 @@ typedef struct txn {
     int timeout_ms;
 } txn;
 
-/* event=transaction, one line per answered transaction when access lines
- * are on: who called what, the outcome, sizes and latency; never the body. */
+/* Counts every answered transaction (metrics.c) and, when access lines are
+ * on, logs it as event=transaction: who called what, the outcome, sizes and
+ * latency; never the body. */
 static void log_txn(const rq *r, int http_status, const char *outcome, size_t out_len)
 {
-    if (!atomic_load_explicit(r->p->o.log_access, memory_order_relaxed) ||
-        !log_enabled(NODE_LOG_INFO))
-        return;
     struct timespec t1;
     clock_gettime(CLOCK_MONOTONIC, &t1);
     long us = (long)(t1.tv_sec - r->t0.tv_sec) * 1000000L + (t1.tv_nsec - r->t0.tv_nsec) / 1000;
@@ -81,6 +80,11 @@ static void log_txn(const rq *r, int http_status, const char *outcome, size_t ou
     const char *v[4];
     for (int i = 0; i < 4; i++)
         v[i] = r->env ? hrss_envelope_get(r->env, get[i]) : NULL;
+    if (r->p->o.metrics != NULL)
+        metrics_txn(r->p->o.metrics, r->worker, v[1] ? v[1] : "-", v[0] ? v[0] : "-", outcome, us);
+    if (!atomic_load_explicit(r->p->o.log_access, memory_order_relaxed) ||
+        !log_enabled(NODE_LOG_INFO))
+        return;
     char *host = NULL;
     ev_uint16_t port = 0;
     struct evhttp_connection *c = evhttp_request_get_connection(r->req);
@@ -205,6 +209,17 @@ static void on_upstream(const upstream_answer *a, void *arg)
         refuse(&t->r, HRSS_COMM_SYSTEM_ERROR, "provider connection failed");
         break;
     }
+    static const char *const kinds[] = {[UPSTREAM_UNREACHABLE] = "unreachable",
+                                        [UPSTREAM_TIMEOUT] = "timeout",
+                                        [UPSTREAM_FAILED] = "failed",
+                                        [UPSTREAM_TOO_BIG] = "too_big",
+                                        [UPSTREAM_CIRCUIT_OPEN] = "circuit_open",
+                                        [UPSTREAM_BAD_URL] = "bad_url"};
+    if (a->result == UPSTREAM_OK && a->status != 200 && t->r.p->o.metrics != NULL)
+        metrics_upstream_error(t->r.p->o.metrics, t->r.worker, "http_status");
+    else if (a->result != UPSTREAM_OK && a->result != UPSTREAM_CANCELLED &&
+             t->r.p->o.metrics != NULL)
+        metrics_upstream_error(t->r.p->o.metrics, t->r.worker, kinds[a->result]);
     if (a->result != UPSTREAM_OK && a->result != UPSTREAM_CANCELLED)
         log_event(NODE_LOG_WARN, "upstream_failed", "upstream=%s result=%d attempts=%d",
                   log_quote(url, q, sizeof(q)), (int)a->result, a->attempts);

@@ -18,6 +18,7 @@
 
 #include <event2/http.h>
 
+#include "metrics.h"
 #include "snapshot.h"
 
 #define PIPELINE_ERR_MAX 512
@@ -32,6 +33,7 @@ typedef struct pipeline_options {
     int64_t replay_ttl_sec;          /* nonce memory, fixed at start */
     size_t replay_max_entries;
     atomic_int *log_access; /* event=transaction lines (reloadable) */
+    metrics *metrics;       /* counters; may be NULL */
 } pipeline_options;
 
 typedef struct pipeline pipeline;

@@ -466,3 +466,40 @@ def test_reload_under_load_loses_no_request(env):
         assert len(results[c]) == per_client
         bad = [r for r in results[c] if r != (200, PROVIDER_BODY)]
         assert not bad, bad[:3]
+
+
+def test_metrics_count_transactions_errors_and_breakers(env):
+    node, tmp = env["node"], env["tmp"]
+    status, _, body = node.post(sign(tmp).encode())
+    assert (status, body) == (200, PROVIDER_BODY)
+    expect(node, sign(tmp, service="S110000Y70PNOGR"), "50",
+           "no grant for B100000KJGK on S110000Y70PNOGR")
+    expect(node, sign(tmp, service="S110000Y70PSLOW"), "20", "provider timeout after 300 ms")
+    node.post(b"{")
+    c = http.client.HTTPConnection("127.0.0.1", node.port, timeout=5)
+    c.request("GET", "/metrics")
+    r = c.getresponse()
+    text = r.read().decode()
+    c.close()
+    assert r.status == 200 and r.getheader("Content-Type").startswith("text/plain; version=0.0.4")
+    samples = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, value = line.rsplit(" ", 1)
+            samples[name] = float(value)
+
+    def count(name):
+        assert name in samples, f"{name} not in\n{text}"
+        return samples[name]
+
+    tx = "hrss_node_transactions_total"
+    assert count(f'{tx}{{service="S110000Y70PYTjb",caller="B100000KJGK",outcome="relayed"}}') >= 1
+    assert count(f'{tx}{{service="S110000Y70PNOGR",caller="B100000KJGK",outcome="50"}}') >= 1
+    assert count(f'{tx}{{service="S110000Y70PSLOW",caller="B100000KJGK",outcome="20"}}') >= 1
+    assert count(f'{tx}{{service="-",caller="-",outcome="bad_envelope"}}') >= 1
+    assert count('hrss_node_upstream_errors_total{kind="timeout"}') >= 1
+    total = count("hrss_node_transaction_duration_seconds_count")
+    assert count('hrss_node_transaction_duration_seconds_bucket{le="+Inf"}') == total
+    assert total == sum(v for k, v in samples.items() if k.startswith(tx + "{"))
+    url = f'http://127.0.0.1:{env["breaker_port"]}/card'
+    assert count(f'hrss_node_breaker_state{{upstream="{url}"}}') == 0  # closed again
