@@ -27,6 +27,7 @@
 #include <event2/keyvalq_struct.h>
 
 #include "config.h"
+#include "audit.h"
 #include "log.h"
 #include "metrics.h"
 #include "net/httpd.h"
@@ -47,6 +48,7 @@ typedef struct node {
     httpd *http;
     pipeline *pipe;
     metrics *metrics;
+    audit *audit;
     struct event_base *base;  /* the main thread's loop */
     atomic_int log_access;
     atomic_int datadir_ok;
@@ -266,6 +268,7 @@ static void apply_reloadable(node *n, const node_config *c)
     atomic_store(&n->log_access, c->log_access);
     atomic_store(&n->replay_window_sec, c->replay_window_sec);
     atomic_store(&n->audit_retention_sec, c->audit_retention_sec);
+    audit_set_retention(n->audit, c->audit_retention_sec);
     upstream_breakers_configure(c->breaker_failures, c->breaker_cooldown_ms);
     n->drain_timeout_ms = c->drain_timeout_ms;
 }
@@ -382,9 +385,15 @@ int node_daemon_run(const char *config_path)
         abort();
     pipeline_options po = {n.cfg.system_code, n.cfg.data_dir, n.cfg.workers, &n.snaps,
                            n.views, &n.replay_window_sec, n.cfg.replay_window_sec,
-                           n.cfg.replay_max_entries, &n.log_access, NULL};
+                           n.cfg.replay_max_entries, &n.log_access, NULL, NULL};
     n.metrics = metrics_new(n.cfg.workers);
     po.metrics = n.metrics;
+    char aerr[AUDIT_ERR_MAX];
+    if (audit_open(n.cfg.data_dir, n.cfg.audit_retention_sec, &n.audit, aerr) != 0) {
+        log_event(NODE_LOG_ERROR, "audit_open_failed", "error=%s", log_quote(aerr, q, sizeof(q)));
+        goto done;
+    }
+    po.audit = n.audit;
     char perr[PIPELINE_ERR_MAX];
     if (pipeline_new(&po, &n.pipe, perr) != 0) {
         log_event(NODE_LOG_ERROR, "pipeline_failed", "error=%s", log_quote(perr, q, sizeof(q)));
@@ -451,6 +460,7 @@ done:
         httpd_drain(n.http, 0);
     pipeline_free(n.pipe); /* its upstream connections live on the workers' loops */
     httpd_free(n.http);
+    audit_close(n.audit); /* after the workers: writes what they queued */
     metrics_free(n.metrics);
     upstream_breakers_free();
     for (int i = 0; n.views != NULL && i < n.cfg.workers; i++)

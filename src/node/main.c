@@ -6,6 +6,7 @@
  *   hrss-node [--config FILE] --check         check the configuration, exit
  *   hrss-node [--config FILE | --data-dir DIR] registry import FILE.json|-
  *   hrss-node [--config FILE | --data-dir DIR] registry export [--with-secrets]
+ *   hrss-node [--config FILE | --data-dir DIR] audit --since TIME [--service S] [--caller C]
  *
  * Exit status: 0 success, 1 refused (invalid registry document, requests
  * left unanswered at shutdown), 2 bad usage, configuration or environment.
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "common/util.h"
 #include "config.h"
 #include "daemon.h"
@@ -26,6 +28,8 @@ static const char usage[] =
     "usage: hrss-node [--config FILE] [--check]\n"
     "       hrss-node [--config FILE | --data-dir DIR] registry import FILE.json|-\n"
     "       hrss-node [--config FILE | --data-dir DIR] registry export [--with-secrets]\n"
+    "       hrss-node [--config FILE | --data-dir DIR] audit --since YYYYMMDDHHMMSS\n"
+    "                 [--service CODE] [--caller CODE]   (China Standard Time)\n"
     "\n"
     "Runs the LD/T 6008-2024 platform node, or manages its registry.\n"
     "  --config FILE    configuration (default $HRSS_NODE_CONFIG, else " DEFAULT_CONFIG ")\n"
@@ -108,6 +112,39 @@ done:
     return rc;
 }
 
+/* audit --since TIME [--service S] [--caller C]: JSON lines, oldest first. */
+static int audit_cmd(const char *data_dir, int argc, char **argv)
+{
+    const char *since = NULL, *service = NULL, *caller = NULL;
+    char err[AUDIT_ERR_MAX];
+    int64_t t;
+    for (int i = 0; i < argc; i++) {
+        if (i + 1 < argc && strcmp(argv[i], "--since") == 0)
+            since = argv[++i];
+        else if (i + 1 < argc && strcmp(argv[i], "--service") == 0)
+            service = argv[++i];
+        else if (i + 1 < argc && strcmp(argv[i], "--caller") == 0)
+            caller = argv[++i];
+        else
+            goto usage;
+    }
+    if (since == NULL)
+        goto usage;
+    if (hrss_time_parse(since, strlen(since), &t, NULL) != HRSS_OK) {
+        fprintf(stderr, "hrss-node: --since '%s' is not a 14-digit time YYYYMMDDHHMMSS (CST)\n",
+                since);
+        return 2;
+    }
+    if (audit_query(data_dir, t, service, caller, stdout, err) != 0) {
+        fprintf(stderr, "hrss-node: %s\n", err);
+        return 1;
+    }
+    return 0;
+usage:
+    fputs(usage, stderr);
+    return 2;
+}
+
 int main(int argc, char **argv)
 {
     const char *config = getenv("HRSS_NODE_CONFIG");
@@ -134,6 +171,9 @@ int main(int argc, char **argv)
         }
     }
     int is_registry = i < argc && strcmp(argv[i], "registry") == 0;
+    int is_audit = i < argc && strcmp(argv[i], "audit") == 0;
+    int (*cmd)(const char *, int, char **) = is_audit ? audit_cmd : registry_cmd;
+    is_registry |= is_audit;
     if ((i < argc && !is_registry) || (data_dir != NULL && !is_registry)) {
         fputs(usage, stderr);
         return 2;
@@ -143,14 +183,14 @@ int main(int argc, char **argv)
     int rc = 0;
     node_config_init(&c);
     if (is_registry && data_dir != NULL) {
-        rc = registry_cmd(data_dir, argc - i - 1, argv + i + 1);
+        rc = cmd(data_dir, argc - i - 1, argv + i + 1);
     } else if (node_config_load(&c, config, err) != 0) {
         fprintf(stderr, "hrss-node: %s\n", err);
         rc = 2;
     } else if (check) {
         printf("%s: ok\n", config);
     } else if (is_registry) {
-        rc = registry_cmd(c.data_dir, argc - i - 1, argv + i + 1);
+        rc = cmd(c.data_dir, argc - i - 1, argv + i + 1);
     } else {
         node_config_free(&c);
         return node_daemon_run(config);

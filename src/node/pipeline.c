@@ -71,7 +71,8 @@ typedef struct txn {
 /* Counts every answered transaction (metrics.c) and, when access lines are
  * on, logs it as event=transaction: who called what, the outcome, sizes and
  * latency; never the body. */
-static void log_txn(const rq *r, int http_status, const char *outcome, size_t out_len)
+static void log_txn(const rq *r, int http_status, const char *outcome, size_t out_len,
+                    const char *res_id)
 {
     struct timespec t1;
     clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -80,6 +81,29 @@ static void log_txn(const rq *r, int http_status, const char *outcome, size_t ou
     const char *v[4];
     for (int i = 0; i < 4; i++)
         v[i] = r->env ? hrss_envelope_get(r->env, get[i]) : NULL;
+    if (r->p->o.audit != NULL) {
+        audit_record a;
+        char *ahost = NULL;
+        ev_uint16_t aport = 0;
+        struct evhttp_connection *ac = evhttp_request_get_connection(r->req);
+        const char *rt = r->env ? hrss_envelope_get(r->env, "serviceReqTime") : NULL;
+        memset(&a, 0, sizeof(a));
+        snprintf(a.caller, sizeof(a.caller), "%s", v[0] ? v[0] : "");
+        snprintf(a.service, sizeof(a.service), "%s", v[1] ? v[1] : "");
+        snprintf(a.area, sizeof(a.area), "%s", v[2] ? v[2] : "");
+        snprintf(a.req_id, sizeof(a.req_id), "%s", v[3] ? v[3] : "");
+        snprintf(a.res_id, sizeof(a.res_id), "%s", res_id ? res_id : "");
+        snprintf(a.req_time, sizeof(a.req_time), "%s", rt ? rt : "");
+        snprintf(a.outcome, sizeof(a.outcome), "%s", outcome);
+        a.http_status = http_status;
+        a.latency_us = us;
+        a.in_bytes = (long long)evbuffer_get_length(evhttp_request_get_input_buffer(r->req));
+        a.out_bytes = (long long)out_len;
+        if (ac != NULL)
+            evhttp_connection_get_peer(ac, &ahost, &aport);
+        snprintf(a.peer, sizeof(a.peer), "%s", ahost ? ahost : "");
+        audit_submit(r->p->o.audit, &a);
+    }
     if (r->p->o.metrics != NULL)
         metrics_txn(r->p->o.metrics, r->worker, v[1] ? v[1] : "-", v[0] ? v[0] : "-", outcome, us);
     if (!atomic_load_explicit(r->p->o.log_access, memory_order_relaxed) ||
@@ -111,7 +135,7 @@ static void reply_http_error(const rq *r, int status, const char *code, const ch
     if (text == NULL)
         abort(); /* the daemon's one out-of-memory policy (STYLE.md) */
     size_t len = strlen(text);
-    log_txn(r, status, code, len);
+    log_txn(r, status, code, len, NULL);
     httpd_reply(req, status, "application/json", text, len);
     free(text);
     json_decref(o);
@@ -143,7 +167,7 @@ refuse(const rq *r, hrss_comm_status st, const char *fmt, ...)
         reply_http_error(r, 500, "internal", "the node could not build its response");
         goto done;
     }
-    log_txn(r, 200, hrss_comm_status_str(st), len);
+    log_txn(r, 200, hrss_comm_status_str(st), len, id);
     httpd_reply(r->req, 200, "application/json", text, len);
 done:
     hrss_free(text);
@@ -183,7 +207,7 @@ static void on_upstream(const upstream_answer *a, void *arg)
         break;
     case UPSTREAM_OK:
         if (a->status == 200) { /* relayed unchanged, byte for byte */
-            log_txn(&t->r, 200, "relayed", a->len);
+            log_txn(&t->r, 200, "relayed", a->len, NULL);
             httpd_reply(t->r.req, 200, "application/json", a->body, a->len);
         } else
             refuse(&t->r, HRSS_COMM_SYSTEM_ERROR, "provider answered HTTP %d", a->status);

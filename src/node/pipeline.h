@@ -18,6 +18,7 @@
 
 #include <event2/http.h>
 
+#include "audit.h"
 #include "metrics.h"
 #include "snapshot.h"
 
@@ -34,6 +35,7 @@ typedef struct pipeline_options {
     size_t replay_max_entries;
     atomic_int *log_access; /* event=transaction lines (reloadable) */
     metrics *metrics;       /* counters; may be NULL */
+    audit *audit;           /* audit trail; may be NULL */
 } pipeline_options;
 
 typedef struct pipeline pipeline;

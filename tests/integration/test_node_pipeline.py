@@ -503,3 +503,39 @@ def test_metrics_count_transactions_errors_and_breakers(env):
     assert total == sum(v for k, v in samples.items() if k.startswith(tx + "{"))
     url = f'http://127.0.0.1:{env["breaker_port"]}/card'
     assert count(f'hrss_node_breaker_state{{upstream="{url}"}}') == 0  # closed again
+
+
+def test_audit_records_every_transaction_without_body(env):
+    node, tmp = env["node"], env["tmp"]
+    raw = sign(tmp)
+    status, _, body = node.post(raw.encode())
+    assert (status, body) == (200, PROVIDER_BODY)
+    refused = sign(tmp, service="S110000Y70PNOGR")
+    h = node_answer(node, refused)
+    req_ids = {json.loads(raw)["header"]["serviceReqId"]: "relayed",
+               json.loads(refused)["header"]["serviceReqId"]: "50"}
+
+    def query(*args):
+        r = subprocess.run([NODE, "--config", node.conf, "audit", "--since", "20200101000000",
+                            *args], capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+        return [json.loads(line) for line in r.stdout.splitlines()]
+
+    deadline = time.monotonic() + 10  # written in batches off the hot path
+    while time.monotonic() < deadline:
+        found = {rec["req_id"]: rec for rec in query() if rec["req_id"] in req_ids}
+        if len(found) == 2:
+            break
+        time.sleep(0.1)
+    assert {k: v["outcome"] for k, v in found.items()} == req_ids
+    rec = found[json.loads(refused)["header"]["serviceReqId"]]
+    assert rec["res_id"] == h["serviceResId"] and rec["caller"] == CALLER
+    assert rec["service"] == "S110000Y70PNOGR" and rec["area"] == "110000"
+    assert rec["status"] == 200 and rec["peer"] == "127.0.0.1" and rec["in_bytes"] > 0
+    assert all(r["service"] == "S110000Y70PNOGR" for r in query("--service", "S110000Y70PNOGR"))
+    assert query("--caller", "B100000ZZZZ") == [] or \
+        all(r["caller"] == "B100000ZZZZ" for r in query("--caller", "B100000ZZZZ"))
+    for name in ("audit.db", "audit.db-wal"):  # never the body
+        if os.path.exists(os.path.join(node.data, name)):
+            with open(os.path.join(node.data, name), "rb") as f:
+                assert b"110101199003074512" not in f.read()
