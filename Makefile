@@ -3,11 +3,12 @@
 #   make test     install missing packages, build, run every test, then again under ASan+UBSan
 #   make fuzz     build the libFuzzer targets with clang and run each (FUZZ_SECONDS, default 60)
 #   make bench    run the benchmarks
+#   make bench-node  hrss-node against nginx as a reverse proxy (bench/node.sh)
 #   make demo     start the system and show it working
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps test test-release test-asan fuzz bench demo clean format
+.PHONY: all deps test test-release test-asan fuzz bench bench-node demo clean format
 
 all:
 	@scripts/deps.sh build
@@ -35,6 +36,10 @@ fuzz:
 bench: all
 	@scripts/deps.sh bench
 	bench/crypto.sh build
+
+bench-node: all
+	@scripts/deps.sh bench
+	bench/node.sh build
 
 demo: all
 	scripts/demo.sh build

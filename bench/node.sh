@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# bench/node.sh - hrss-node with every check on (hmac-sm3 signature, nonce
+# store, grant, audit, metrics) against nginx as a plain reverse proxy in
+# front of the same provider (../shared/bench/nginx-proxy-baseline.sh), with
+# the same wrk settings and as many node workers as nginx has workers.
+#
+#   bench/node.sh [BUILD_DIR]        (default: build; needs hrss-node and hrss)
+#
+# Environment: DURATION (wrk -d, default 10s), CONNS (wrk -c, 50), WORKERS
+# (node threads = nginx workers, 1), REQUESTS (distinct pre-signed requests,
+# 400000; when wrk sends more, repeated nonces are answered 30 and reported).
+# wrk runs one thread for both so that the pre-signed file is read in order.
+# Prints requests/s and p50/p99 for both, the node's outcome counts, and
+# ends with "node/nginx throughput ratio: X.XX".
+set -euo pipefail
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=$(cd "${1:-$repo/build}" && pwd)
+shared=${HRSS_SHARED:-$repo/../shared}
+baseline=$shared/bench/nginx-proxy-baseline.sh
+DURATION=${DURATION:-10s}
+CONNS=${CONNS:-50}
+WORKERS=${WORKERS:-1}
+REQUESTS=${REQUESTS:-400000}
+SECRET=0123456789abcdef0123
+for t in wrk nginx python3 curl; do
+  command -v $t >/dev/null || { echo "bench/node.sh: $t missing (scripts/deps.sh bench)" >&2; exit 2; }
+done
+[[ -x $build/hrss-node && -x $build/hrss ]] || { echo "no hrss-node/hrss in $build" >&2; exit 2; }
+[[ -f $baseline ]] || { echo "no $baseline (set HRSS_SHARED)" >&2; exit 2; }
+
+tmp=$(mktemp -d)
+pdir= xdir= node_pid=
+cleanup() {
+  [[ -n $node_pid ]] && kill "$node_pid" 2>/dev/null && wait "$node_pid" 2>/dev/null || true
+  [[ -n $xdir ]] && bash "$baseline" stop "$xdir"
+  [[ -n $pdir ]] && bash "$baseline" stop "$pdir"
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+pport=$(port) xport=$(port) nport=$(port)
+pdir=$(bash "$baseline" provider "$pport")
+xdir=$(bash "$baseline" proxy "$xport" "$pport" "$WORKERS")
+
+cat >"$tmp/node.conf" <<EOF
+[node]
+system_code = B100000N0D1
+area = 100000
+data_dir = $tmp/data
+workers = $WORKERS
+[http]
+listen = 127.0.0.1:$nport
+[log]
+access = off
+EOF
+"$build/hrss-node" --config "$tmp/node.conf" registry import - >/dev/null <<EOF
+{"systems": [
+  {"code": "B100000KJGK", "name": "caller", "level": "B", "area": "100000", "status": "active",
+   "signature": "hmac-sm3", "secret": "$SECRET", "allowedIps": ["127.0.0.1"]},
+  {"code": "S110000Y70P", "name": "provider", "level": "S", "area": "110000", "status": "active",
+   "signature": "sm3", "allowedIps": ["0.0.0.0/0"]}],
+ "services": [{"code": "S110000Y70PYTjb", "provider": "S110000Y70P",
+   "upstreams": ["http://127.0.0.1:$pport/card"], "timeoutMs": 3000, "retries": 1}],
+ "grants": [{"caller": "B100000KJGK", "service": "S110000Y70PYTjb", "expires": null,
+   "revoked": false}]}
+EOF
+"$build/hrss-node" --config "$tmp/node.conf" 2>"$tmp/node.log" &
+node_pid=$!
+for _ in $(seq 100); do
+  curl -sf "http://127.0.0.1:$nport/readyz" >/dev/null && break
+  sleep 0.1
+done
+
+# pre-signed requests: one signed by the real tool, the others re-signed
+# with distinct nonces (HMAC-SM3 over the canonical header string)
+printf '{"header":{"serviceCode":"S110000Y70PYTjb","appCode":"B100000KJGK","serviceAreaCode":"110000"},"body":{"aac003":"zhang","aac002":"440101199001019090"}}' |
+  HRSS_SECRET=$SECRET "$build/hrss" sign --profile hmac-sm3 --state-dir "$tmp/state" >"$tmp/template.json"
+python3 - "$tmp/template.json" "$REQUESTS" "$SECRET" >"$tmp/reqs.lua" <<'EOF'
+import hmac, json, sys
+tmpl, n, secret = open(sys.argv[1]).read(), int(sys.argv[2]), sys.argv[3].encode()
+print("local reqs = {")
+for i in range(n):
+    d = json.loads(tmpl)
+    d["header"]["nonce"] = "b%023d" % i
+    h = {k: v for k, v in d["header"].items() if k != "signature"}
+    canon = "&".join(f"{k}={h[k]}" for k in sorted(h))
+    d["header"]["signature"] = hmac.new(secret, canon.encode(), "sm3").hexdigest()
+    print("[[" + json.dumps(d, separators=(",", ":")) + "]],")
+print("""}
+local i = 0
+request = function()
+  i = i + 1
+  if i > #reqs then i = 1 end
+  return wrk.format("POST", "/api/v1/transaction", {["Content-Type"] = "application/json"}, reqs[i])
+end""")
+EOF
+
+run() { # run NAME URL SCRIPT -> "rps p50 p99"
+  wrk -t1 -c"$CONNS" -d"$DURATION" --latency -s "$3" "$2" >"$tmp/$1.out"
+  python3 - "$tmp/$1.out" <<'EOF'
+import re, sys
+t = open(sys.argv[1]).read()
+def ms(v, u): return float(v) * {"us": 0.001, "ms": 1, "s": 1000}[u]
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", t).group(1))
+p = {m.group(1): ms(m.group(2), m.group(3)) for m in re.finditer(r"\s(50|99)%\s+([\d.]+)(us|ms|s)\b", t)}
+print(f"{rps:.0f} {p['50']:.2f} {p['99']:.2f}")
+EOF
+}
+read -r x_rps x_p50 x_p99 < <(run nginx "http://127.0.0.1:$xport/" "$shared/bench/req.lua")
+read -r n_rps n_p50 n_p99 < <(run node "http://127.0.0.1:$nport/" "$tmp/reqs.lua")
+echo "wrk -t1 -c$CONNS -d$DURATION; $WORKERS worker(s) each; $(nproc) cores"
+printf '%-34s %10s req/s  p50 %7s ms  p99 %7s ms\n' "nginx reverse proxy" "$x_rps" "$x_p50" "$x_p99"
+printf '%-34s %10s req/s  p50 %7s ms  p99 %7s ms\n' "hrss-node (all checks, audit)" "$n_rps" "$n_p50" "$n_p99"
+echo "node outcomes:"
+curl -s "http://127.0.0.1:$nport/metrics" | grep '^hrss_node_transactions_total' | sed 's/^/  /'
+python3 -c "import sys; print(f'node/nginx throughput ratio: {float(sys.argv[1]) / float(sys.argv[2]):.2f}')" "$n_rps" "$x_rps"
