@@ -59,8 +59,7 @@ static int algs_ready(void)
     return 1;
 }
 
-/* Fills err with "what: <OpenSSL's reason>" and empties OpenSSL's error queue. */
-static int ossl_error(hrss_error *err, int code, const char *what)
+int hrss__ossl_error(hrss_error *err, int code, const char *what)
 {
     unsigned long e = ERR_peek_last_error();
     const char *reason = e != 0 ? ERR_reason_error_string(e) : NULL;
@@ -485,7 +484,7 @@ int hrss_sm4_ecb_encrypt(const unsigned char key[HRSS_SM4_KEY_LEN], const void *
     if (len > SIZE_MAX - 32)
         return hrss__error(err, HRSS_ETOOBIG, "SM4-ECB: input too large");
     if (!algs_ready() || alg_sm4_ecb == NULL)
-        return ossl_error(err, HRSS_ECRYPTO, "SM4-ECB: cipher not available");
+        return hrss__ossl_error(err, HRSS_ECRYPTO, "SM4-ECB: cipher not available");
     full = len - len % 16;
     padn = 16 - len % 16; /* PKCS#7 always pads: a whole block when len % 16 == 0 */
     if (len > full)
@@ -499,7 +498,7 @@ int hrss_sm4_ecb_encrypt(const unsigned char key[HRSS_SM4_KEY_LEN], const void *
     c = sm4_ctx(alg_sm4_ecb, key, NULL, 1);
     if (c == NULL || !cipher_update(c, buf, in, full, &n) ||
         !cipher_update(c, buf + n, last, 16, &m) || n + m != full + 16) {
-        rc = ossl_error(err, HRSS_ECRYPTO, "SM4-ECB encryption failed");
+        rc = hrss__ossl_error(err, HRSS_ECRYPTO, "SM4-ECB encryption failed");
         goto done;
     }
     *out = buf;
@@ -534,13 +533,13 @@ int hrss_sm4_ecb_decrypt(const unsigned char key[HRSS_SM4_KEY_LEN], const void *
         return hrss__error(err, HRSS_EDECRYPT,
                            "SM4-ECB: ciphertext length %zu is not a multiple of 16", len);
     if (!algs_ready() || alg_sm4_ecb == NULL)
-        return ossl_error(err, HRSS_ECRYPTO, "SM4-ECB: cipher not available");
+        return hrss__ossl_error(err, HRSS_ECRYPTO, "SM4-ECB: cipher not available");
     buf = malloc(len);
     if (buf == NULL)
         return hrss__error(err, HRSS_ENOMEM, "SM4-ECB: out of memory");
     c = sm4_ctx(alg_sm4_ecb, key, NULL, 0);
     if (c == NULL || !cipher_update(c, buf, in, len, &n) || n != len) {
-        rc = ossl_error(err, HRSS_ECRYPTO, "SM4-ECB decryption failed");
+        rc = hrss__ossl_error(err, HRSS_ECRYPTO, "SM4-ECB decryption failed");
         goto done;
     }
     /* Check the padding without branching on each byte. */
@@ -700,7 +699,7 @@ int hrss_sm4_gcm_encrypt(const unsigned char key[HRSS_SM4_KEY_LEN], const void *
         len > SIZE_MAX - HRSS_SM4_GCM_IV_LEN - HRSS_SM4_GCM_TAG_LEN)
         return hrss__error(err, HRSS_ETOOBIG, "SM4-GCM: input larger than GCM allows");
     if (!algs_ready() || alg_sm4_ecb == NULL || alg_sm4_ctr == NULL)
-        return ossl_error(err, HRSS_ECRYPTO, "SM4-GCM: SM4 not available");
+        return hrss__ossl_error(err, HRSS_ECRYPTO, "SM4-GCM: SM4 not available");
     total = HRSS_SM4_GCM_IV_LEN + len + HRSS_SM4_GCM_TAG_LEN;
     buf = malloc(total);
     if (buf == NULL)
@@ -712,7 +711,7 @@ int hrss_sm4_gcm_encrypt(const unsigned char key[HRSS_SM4_KEY_LEN], const void *
     if (!gcm_run(key, buf, aad, aadlen, in, len, buf + HRSS_SM4_GCM_IV_LEN, 1,
                  buf + HRSS_SM4_GCM_IV_LEN + len)) {
         free(buf);
-        return ossl_error(err, HRSS_ECRYPTO, "SM4-GCM encryption failed");
+        return hrss__ossl_error(err, HRSS_ECRYPTO, "SM4-GCM encryption failed");
     }
     *out = buf;
     if (outlen != NULL)
@@ -742,10 +741,10 @@ int hrss_sm4_gcm_decrypt(const unsigned char key[HRSS_SM4_KEY_LEN], const void *
     if ((uint64_t)ctlen > GCM_MAX_LEN || (uint64_t)aadlen > GCM_MAX_LEN)
         return hrss__error(err, HRSS_EDECRYPT, "SM4-GCM: input larger than GCM allows");
     if (!algs_ready() || alg_sm4_ecb == NULL || alg_sm4_ctr == NULL)
-        return ossl_error(err, HRSS_ECRYPTO, "SM4-GCM: SM4 not available");
+        return hrss__ossl_error(err, HRSS_ECRYPTO, "SM4-GCM: SM4 not available");
     ct = p + HRSS_SM4_GCM_IV_LEN;
     if (!gcm_run(key, p, aad, aadlen, ct, ctlen, NULL, 0, tag))
-        return ossl_error(err, HRSS_ECRYPTO, "SM4-GCM decryption failed");
+        return hrss__ossl_error(err, HRSS_ECRYPTO, "SM4-GCM decryption failed");
     /* Nothing is decrypted before the tag checks out. */
     if (CRYPTO_memcmp(tag, ct + ctlen, HRSS_SM4_GCM_TAG_LEN) != 0)
         return hrss__error(err, HRSS_EDECRYPT,
@@ -762,7 +761,7 @@ int hrss_sm4_gcm_decrypt(const unsigned char key[HRSS_SM4_KEY_LEN], const void *
         ctrblock[15] = 2;
         ctr = sm4_ctx(alg_sm4_ctr, key, ctrblock, 1);
         if (ctr == NULL || !cipher_update(ctr, buf, ct, ctlen, &n) || n != ctlen) {
-            rc = ossl_error(err, HRSS_ECRYPTO, "SM4-GCM decryption failed");
+            rc = hrss__ossl_error(err, HRSS_ECRYPTO, "SM4-GCM decryption failed");
             goto done;
         }
     }

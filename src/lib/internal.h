@@ -19,6 +19,11 @@
  * so that callers can write "return hrss__error(err, HRSS_EFORMAT, ...)". */
 int hrss__error(hrss_error *err, int code, const char *fmt, ...) HRSS__PRINTF(3, 4);
 
+/* Fills err with "what (OpenSSL: reason)" from OpenSSL's error queue, empties
+ * the queue (so one failure never shows up in a later call), returns code.
+ * Defined in crypto.c. */
+int hrss__ossl_error(hrss_error *err, int code, const char *what);
+
 /* Prefixes err->msg with "field: " (for validators reused under a field). */
 void hrss__error_prefix(hrss_error *err, const char *field);
 

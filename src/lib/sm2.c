@@ -67,19 +67,6 @@ typedef struct sm2_parts {
     size_t c2len;
 } sm2_parts;
 
-/* Fills err with "what (OpenSSL: reason)" and empties OpenSSL's error queue. */
-static int ossl_error(hrss_error *err, int code, const char *what)
-{
-    unsigned long e = ERR_peek_last_error();
-    const char *reason = e != 0 ? ERR_reason_error_string(e) : NULL;
-    if (reason != NULL)
-        hrss__error(err, code, "%s (OpenSSL: %s)", what, reason);
-    else
-        hrss__error(err, code, "%s", what);
-    ERR_clear_error();
-    return code;
-}
-
 /* ---- keys ---- */
 
 /*
@@ -106,14 +93,14 @@ static int key_build(const BIGNUM *d, const unsigned char *pub, size_t publen, h
     grp = EC_GROUP_new_by_curve_name(NID_sm2);
     bn = BN_CTX_secure_new();
     if (grp == NULL || bn == NULL) {
-        rc = ossl_error(err, HRSS_ECRYPTO, "SM2 key: curve not available");
+        rc = hrss__ossl_error(err, HRSS_ECRYPTO, "SM2 key: curve not available");
         goto done;
     }
     if (d != NULL) {
         nm1 = BN_dup(EC_GROUP_get0_order(grp));
         fromd = EC_POINT_new(grp);
         if (nm1 == NULL || fromd == NULL || !BN_sub_word(nm1, 1)) {
-            rc = ossl_error(err, HRSS_ENOMEM, "SM2 key: out of memory");
+            rc = hrss__ossl_error(err, HRSS_ENOMEM, "SM2 key: out of memory");
             goto done;
         }
         if (BN_is_negative(d) || BN_is_zero(d) || BN_cmp(d, nm1) >= 0) {
@@ -121,7 +108,7 @@ static int key_build(const BIGNUM *d, const unsigned char *pub, size_t publen, h
             goto done;
         }
         if (!EC_POINT_mul(grp, fromd, d, NULL, NULL, bn)) {
-            rc = ossl_error(err, HRSS_ECRYPTO,
+            rc = hrss__ossl_error(err, HRSS_ECRYPTO,
                             "SM2 private key: deriving the public point "
                             "failed");
             goto done;
@@ -130,7 +117,7 @@ static int key_build(const BIGNUM *d, const unsigned char *pub, size_t publen, h
     if (pub != NULL) {
         given = EC_POINT_new(grp);
         if (given == NULL) {
-            rc = ossl_error(err, HRSS_ENOMEM, "SM2 key: out of memory");
+            rc = hrss__ossl_error(err, HRSS_ENOMEM, "SM2 key: out of memory");
             goto done;
         }
         if (EC_POINT_oct2point(grp, given, pub, publen, bn) != 1 ||
@@ -152,7 +139,7 @@ static int key_build(const BIGNUM *d, const unsigned char *pub, size_t publen, h
     }
     if (EC_POINT_point2oct(grp, given != NULL ? given : fromd, POINT_CONVERSION_UNCOMPRESSED, point,
                            sizeof(point), bn) != sizeof(point)) {
-        rc = ossl_error(err, HRSS_ECRYPTO, "SM2 key: encoding the public point failed");
+        rc = hrss__ossl_error(err, HRSS_ECRYPTO, "SM2 key: encoding the public point failed");
         goto done;
     }
 
@@ -162,14 +149,14 @@ static int key_build(const BIGNUM *d, const unsigned char *pub, size_t publen, h
         !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof(point)) ||
         (d != NULL && !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, d)) ||
         (params = OSSL_PARAM_BLD_to_param(bld)) == NULL) {
-        rc = ossl_error(err, HRSS_ENOMEM, "SM2 key: out of memory");
+        rc = hrss__ossl_error(err, HRSS_ENOMEM, "SM2 key: out of memory");
         goto done;
     }
     pctx = EVP_PKEY_CTX_new_from_name(NULL, "SM2", NULL);
     if (pctx == NULL || EVP_PKEY_fromdata_init(pctx) != 1 ||
         EVP_PKEY_fromdata(pctx, &pkey, d != NULL ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY,
                           params) != 1) {
-        rc = ossl_error(err, HRSS_EKEY, "SM2 key: OpenSSL refused the key");
+        rc = hrss__ossl_error(err, HRSS_EKEY, "SM2 key: OpenSSL refused the key");
         goto done;
     }
     k = calloc(1, sizeof(*k));
@@ -226,7 +213,7 @@ static int key_from_pkey(EVP_PKEY *src, hrss_sm2_key **out, hrss_error *err)
         publen = 0; /* derived from d below */
     d = BN_secure_new();
     if (d == NULL)
-        return ossl_error(err, HRSS_ENOMEM, "SM2 key: out of memory");
+        return hrss__ossl_error(err, HRSS_ENOMEM, "SM2 key: out of memory");
     if (EVP_PKEY_get_bn_param(src, OSSL_PKEY_PARAM_PRIV_KEY, &d) != 1) {
         BN_clear_free(d);
         d = NULL;
@@ -249,7 +236,7 @@ int hrss_sm2_key_generate(hrss_sm2_key **out, hrss_error *err)
     *out = NULL;
     pk = EVP_PKEY_Q_keygen(NULL, NULL, "SM2");
     if (pk == NULL)
-        return ossl_error(err, HRSS_ECRYPTO, "SM2 key generation failed");
+        return hrss__ossl_error(err, HRSS_ECRYPTO, "SM2 key generation failed");
     rc = key_from_pkey(pk, out, err);
     EVP_PKEY_free(pk);
     return rc;
@@ -282,18 +269,18 @@ int hrss_sm2_key_from_pem(const char *pem, size_t len, hrss_sm2_key **out, hrss_
                            "(decrypt it with 'openssl pkey' first)");
     bio = BIO_new_mem_buf(pem, (int)len);
     if (bio == NULL)
-        return ossl_error(err, HRSS_ENOMEM, "SM2 PEM: out of memory");
+        return hrss__ossl_error(err, HRSS_ENOMEM, "SM2 PEM: out of memory");
     pk = PEM_read_bio_PrivateKey_ex(bio, NULL, no_passphrase, NULL, NULL, NULL);
     if (pk == NULL) {
         ERR_clear_error();
         BIO_free(bio);
         bio = BIO_new_mem_buf(pem, (int)len);
         if (bio == NULL)
-            return ossl_error(err, HRSS_ENOMEM, "SM2 PEM: out of memory");
+            return hrss__ossl_error(err, HRSS_ENOMEM, "SM2 PEM: out of memory");
         pk = PEM_read_bio_PUBKEY_ex(bio, NULL, no_passphrase, NULL, NULL, NULL);
     }
     if (pk == NULL) {
-        rc = ossl_error(err, HRSS_EKEY,
+        rc = hrss__ossl_error(err, HRSS_EKEY,
                         "SM2 PEM: no PKCS#8 or SEC1 private key and no "
                         "SubjectPublicKeyInfo public key found");
         goto done;
@@ -384,7 +371,7 @@ int hrss_sm2_key_from_raw_hex(const char *priv_hex, const char *pub_hex, hrss_sm
             goto done;
         d = BN_secure_new();
         if (d == NULL || BN_bin2bn(dbuf, sizeof(dbuf), d) == NULL) {
-            rc = ossl_error(err, HRSS_ENOMEM, "SM2 raw key: out of memory");
+            rc = hrss__ossl_error(err, HRSS_ENOMEM, "SM2 raw key: out of memory");
             goto done;
         }
     }
@@ -487,13 +474,13 @@ static int sigctx_new(const hrss_sm2_key *k, const char *id, size_t idlen, int s
     *mctx = EVP_MD_CTX_new();
     *pctx = EVP_PKEY_CTX_new_from_pkey(NULL, k->pkey, NULL);
     if (*mctx == NULL || *pctx == NULL)
-        return ossl_error(err, HRSS_ENOMEM, "SM2: out of memory");
+        return hrss__ossl_error(err, HRSS_ENOMEM, "SM2: out of memory");
     if (EVP_PKEY_CTX_set1_id(*pctx, id, (int)idlen) != 1)
-        return ossl_error(err, HRSS_ECRYPTO, "SM2: setting the user ID failed");
+        return hrss__ossl_error(err, HRSS_ECRYPTO, "SM2: setting the user ID failed");
     EVP_MD_CTX_set_pkey_ctx(*mctx, *pctx);
     if ((sign ? EVP_DigestSignInit_ex(*mctx, NULL, "SM3", NULL, NULL, k->pkey, NULL)
               : EVP_DigestVerifyInit_ex(*mctx, NULL, "SM3", NULL, NULL, k->pkey, NULL)) != 1)
-        return ossl_error(err, HRSS_ECRYPTO, "SM2: SM2-with-SM3 not available");
+        return hrss__ossl_error(err, HRSS_ECRYPTO, "SM2: SM2-with-SM3 not available");
     return HRSS_OK;
 }
 
@@ -520,7 +507,7 @@ int hrss_sm2_sign(const hrss_sm2_key *k, const char *id, size_t idlen, const voi
     if (rc != HRSS_OK)
         goto done;
     if (EVP_DigestSign(mctx, NULL, &derlen, msg, len) != 1 || derlen == 0) {
-        rc = ossl_error(err, HRSS_ECRYPTO, "SM2 sign failed");
+        rc = hrss__ossl_error(err, HRSS_ECRYPTO, "SM2 sign failed");
         goto done;
     }
     der = malloc(derlen);
@@ -529,7 +516,7 @@ int hrss_sm2_sign(const hrss_sm2_key *k, const char *id, size_t idlen, const voi
         goto done;
     }
     if (EVP_DigestSign(mctx, der, &derlen, msg != NULL ? msg : (const void *)"", len) != 1) {
-        rc = ossl_error(err, HRSS_ECRYPTO, "SM2 sign failed");
+        rc = hrss__ossl_error(err, HRSS_ECRYPTO, "SM2 sign failed");
         goto done;
     }
     if (fmt == HRSS_SM2_SIG_RAW) {
@@ -538,13 +525,13 @@ int hrss_sm2_sign(const hrss_sm2_key *k, const char *id, size_t idlen, const voi
         es = d2i_ECDSA_SIG(NULL, &p, (long)derlen);
         raw = malloc(SM2_SIG_RAW_LEN);
         if (es == NULL || raw == NULL) {
-            rc = ossl_error(err, HRSS_ENOMEM, "SM2 sign: out of memory");
+            rc = hrss__ossl_error(err, HRSS_ENOMEM, "SM2 sign: out of memory");
             goto done;
         }
         ECDSA_SIG_get0(es, &r, &s);
         if (BN_bn2binpad(r, raw, SM2_FIELD_LEN) != SM2_FIELD_LEN ||
             BN_bn2binpad(s, raw + SM2_FIELD_LEN, SM2_FIELD_LEN) != SM2_FIELD_LEN) {
-            rc = ossl_error(err, HRSS_ECRYPTO, "SM2 sign: r or s longer than 32 bytes");
+            rc = hrss__ossl_error(err, HRSS_ECRYPTO, "SM2 sign: r or s longer than 32 bytes");
             goto done;
         }
         *sig = raw;
@@ -672,7 +659,7 @@ int hrss_sm2_za(const hrss_sm2_key *k, const char *id, size_t idlen,
     h = hrss_sm3_new();
     if (grp == NULL || p == NULL || a == NULL || b == NULL || gx == NULL || gy == NULL ||
         h == NULL) {
-        rc = ossl_error(err, HRSS_ENOMEM, "SM2 Z_A: out of memory");
+        rc = hrss__ossl_error(err, HRSS_ENOMEM, "SM2 Z_A: out of memory");
         goto done;
     }
     if (!EC_GROUP_get_curve(grp, p, a, b, NULL) ||
@@ -681,7 +668,7 @@ int hrss_sm2_za(const hrss_sm2_key *k, const char *id, size_t idlen,
         BN_bn2binpad(b, field[1], SM2_FIELD_LEN) != SM2_FIELD_LEN ||
         BN_bn2binpad(gx, field[2], SM2_FIELD_LEN) != SM2_FIELD_LEN ||
         BN_bn2binpad(gy, field[3], SM2_FIELD_LEN) != SM2_FIELD_LEN) {
-        rc = ossl_error(err, HRSS_ECRYPTO, "SM2 Z_A: curve parameters not available");
+        rc = hrss__ossl_error(err, HRSS_ECRYPTO, "SM2 Z_A: curve parameters not available");
         goto done;
     }
     /* Z_A = SM3(ENTL_A || ID_A || a || b || xG || yG || xA || yA), ENTL in bits. */
@@ -867,7 +854,7 @@ int hrss_sm2_encrypt(const hrss_sm2_key *k, const void *in, size_t len, hrss_sm2
     pctx = EVP_PKEY_CTX_new_from_pkey(NULL, k->pkey, NULL);
     if (pctx == NULL || EVP_PKEY_encrypt_init(pctx) != 1 ||
         EVP_PKEY_encrypt(pctx, NULL, &derlen, in, len) != 1) {
-        rc = ossl_error(err, HRSS_ECRYPTO, "SM2 encrypt failed");
+        rc = hrss__ossl_error(err, HRSS_ECRYPTO, "SM2 encrypt failed");
         goto done;
     }
     der = malloc(derlen);
@@ -876,7 +863,7 @@ int hrss_sm2_encrypt(const hrss_sm2_key *k, const void *in, size_t len, hrss_sm2
         goto done;
     }
     if (EVP_PKEY_encrypt(pctx, der, &derlen, in, len) != 1) {
-        rc = ossl_error(err, HRSS_ECRYPTO, "SM2 encrypt failed");
+        rc = hrss__ossl_error(err, HRSS_ECRYPTO, "SM2 encrypt failed");
         goto done;
     }
     if (fmt == HRSS_SM2_DER) {
@@ -940,7 +927,7 @@ int hrss_sm2_decrypt(const hrss_sm2_key *k, const void *in, size_t len, hrss_sm2
     pctx = EVP_PKEY_CTX_new_from_pkey(NULL, k->pkey, NULL);
     if (pctx == NULL || EVP_PKEY_decrypt_init(pctx) != 1 ||
         EVP_PKEY_decrypt(pctx, NULL, &n, der, derlen) != 1) {
-        rc = ossl_error(err, HRSS_EDECRYPT, "SM2 decrypt failed");
+        rc = hrss__ossl_error(err, HRSS_EDECRYPT, "SM2 decrypt failed");
         goto done;
     }
     bufsize = n + 1;
