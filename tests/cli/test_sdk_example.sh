@@ -6,10 +6,15 @@ set -euo pipefail
 build=$(dirname "$HRSS_BIN")
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
+# A sanitizer build's library needs the sanitizer runtime in the program too.
+sanitize=
+if nm -D "$build/libhrss.so" 2>/dev/null | grep -q __asan_; then
+  sanitize="-fsanitize=address,undefined"
+fi
 cc -std=c11 -Wall -Wextra -Werror -I"$HRSS_SOURCE_DIR/include" \
    "$HRSS_SOURCE_DIR/examples/sign_request.c" -L"$build" -lhrss \
    $(pkg-config --cflags --libs jansson) -o "$dir/sign_request" \
-   $( [[ -n ${ASAN_OPTIONS:-} ]] && echo -fsanitize=address,undefined )
+   $sanitize
 HRSS_STATE_DIR="$dir" LD_LIBRARY_PATH="$build" "$dir/sign_request" >"$dir/req.json"
 printf 'shared-with-the-node' >"$dir/secret"
 "$HRSS_BIN" envelope check <"$dir/req.json"
