@@ -8,7 +8,7 @@ dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 # A sanitizer build's library needs the sanitizer runtime in the program too.
 sanitize=
-if nm -D "$build/libhrss.so" 2>/dev/null | grep -q __asan_; then
+if nm -D "$build/libhrss.so" 2>/dev/null | grep __asan_ >/dev/null; then  # not -q: an early exit would fail the pipe
   sanitize="-fsanitize=address,undefined"
 fi
 cc -std=c11 -Wall -Wextra -Werror -I"$HRSS_SOURCE_DIR/include" \
