@@ -2,7 +2,7 @@
 #   make          build libhrss.a, libhrss.so and hrss into build/
 #   make test     install missing packages, build, run every test, then again under ASan+UBSan
 #   make fuzz     build the libFuzzer targets with clang and run each (FUZZ_SECONDS, default 60)
-#   make bench    run the benchmarks
+#   make bench    run the benchmarks (crypto against openssl speed, node against nginx)
 #   make bench-node  hrss-node against nginx as a reverse proxy (bench/node.sh)
 #   make demo     start the system and show it working
 JOBS ?= $(shell nproc)
@@ -36,6 +36,7 @@ fuzz:
 bench: all
 	@scripts/deps.sh bench
 	bench/crypto.sh build
+	bench/node.sh build
 
 bench-node: all
 	@scripts/deps.sh bench
