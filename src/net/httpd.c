@@ -37,6 +37,8 @@
 #include <event2/thread.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 enum { CMD_DRAIN = 1, CMD_BODY_LIMIT = 2 };
@@ -150,6 +152,9 @@ int httpd_listen(httpd *h, const char *addr, int tls, char *bound, size_t boundl
     if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
         (ai->ai_family == AF_INET6 && strcmp(host, "*") == 0 &&
          setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero)) != 0) ||
+        /* accepted sockets inherit TCP_NODELAY (Linux): a reply is sent whole,
+         * so Nagle only delays it behind the peer's delayed ACK */
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0 ||
         bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 1024) != 0) {
         snprintf(err, HTTPD_ERR_MAX, "%s: %s", addr, strerror(errno));
         goto done;
@@ -339,7 +344,13 @@ int httpd_start(httpd *h, char err[HTTPD_ERR_MAX])
         w->h = h;
         w->idx = i;
         atomic_init(&w->cmd, 0);
-        w->base = event_base_new();
+        /* the changelist folds the del+add pairs evhttp makes around every
+         * request and reply into one epoll_ctl, or none, per loop pass */
+        struct event_config *cfg = event_config_new();
+        if (cfg == NULL || event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST) != 0)
+            abort();
+        w->base = event_base_new_with_config(cfg);
+        event_config_free(cfg);
         if (w->base == NULL)
             abort();
         w->http = make_http(w);

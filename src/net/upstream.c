@@ -31,7 +31,14 @@
 #include <string.h>
 #include <time.h>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/event_struct.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
@@ -212,7 +219,7 @@ struct call {
     size_t len;
     upstream_done_fn done;
     void *arg;
-    struct event *kick; /* zero-delay timer that starts an attempt */
+    struct event kick; /* made runnable (event_active) to start an attempt */
     target *t;          /* of the attempt in progress */
     struct evhttp_connection *conn;
     int error_seen;
@@ -263,8 +270,8 @@ static void call_free(call *c)
     free(c->urls);
     free(c->content_type);
     free(c->body);
-    if (c->kick != NULL)
-        event_free(c->kick);
+    if (event_initialized(&c->kick))
+        event_del(&c->kick);
     free(c);
 }
 
@@ -357,9 +364,7 @@ static void on_error(enum evhttp_request_error e, void *arg)
 
 static void schedule_attempt(call *c)
 {
-    struct timeval zero = {0, 0};
-    if (evtimer_add(c->kick, &zero) != 0)
-        abort();
+    event_active(&c->kick, EV_TIMEOUT, 1);
 }
 
 static void on_response(struct evhttp_request *req, void *arg)
@@ -440,12 +445,20 @@ static void attempt(evutil_socket_t fd, short what, void *arg)
     evhttp_add_header(h, "Content-Type", c->content_type);
     evbuffer_add(evhttp_request_get_output_buffer(req), c->body, c->len);
     /* after this call c may be gone: a refused connection can answer at once */
-    if (evhttp_make_request(c->conn, req, EVHTTP_REQ_POST, t->path) != 0) {
+    struct evhttp_connection *conn = c->conn;
+    if (evhttp_make_request(conn, req, EVHTTP_REQ_POST, t->path) != 0) {
         evhttp_request_free(req);
         breaker_report(t->url, 0);
         give_back(c);
         finish(c, UPSTREAM_UNREACHABLE, 0, NULL, 0);
+        return;
     }
+    /* a new (or re-made) connection's socket exists once the request is
+     * queued: the request goes out in one write, Nagle would only hold it */
+    evutil_socket_t sock = bufferevent_getfd(evhttp_connection_get_bufferevent(conn));
+    int one = 1;
+    if (sock >= 0)
+        (void)setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
 void upstream_call(upstream_pool *p, char *const *urls, int n, int timeout_ms, int retries,
@@ -473,8 +486,7 @@ void upstream_call(upstream_pool *p, char *const *urls, int n, int timeout_ms, i
     c->len = len;
     c->done = done;
     c->arg = arg;
-    c->kick = evtimer_new(p->base, attempt, c);
-    if (c->kick == NULL)
+    if (event_assign(&c->kick, p->base, -1, 0, attempt, c) != 0)
         abort();
     schedule_attempt(c);
 }
