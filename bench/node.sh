@@ -34,7 +34,7 @@ cleanup() {
   [[ -n $node_pid ]] && kill "$node_pid" 2>/dev/null && wait "$node_pid" 2>/dev/null || true
   [[ -n $xdir ]] && bash "$baseline" stop "$xdir"
   [[ -n $pdir ]] && bash "$baseline" stop "$pdir"
-  rm -rf "$tmp"
+  [[ -n ${KEEP:-} ]] || rm -rf "$tmp"
 }
 trap cleanup EXIT
 

@@ -241,13 +241,11 @@ void httpd_reply(struct evhttp_request *req, int status, const char *content_typ
         evhttp_add_header(out, "Content-Type", content_type);
     if (w != NULL && atomic_load(&w->h->draining))
         evhttp_add_header(out, "Connection", "close");
-    struct evbuffer *b = evbuffer_new();
-    if (b == NULL)
+    /* straight into the request's own output buffer: evhttp_send_reply
+     * would only move a separate buffer's chains there */
+    if (len > 0 && evbuffer_add(evhttp_request_get_output_buffer(req), body, len) != 0)
         abort();
-    if (len > 0)
-        evbuffer_add(b, body, len);
-    evhttp_send_reply(req, status, NULL, b);
-    evbuffer_free(b);
+    evhttp_send_reply(req, status, NULL, NULL);
     if (w != NULL)
         w->inflight--;
 }

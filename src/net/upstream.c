@@ -188,6 +188,7 @@ typedef struct target {
     char *host;
     int port;
     char *path; /* path and query sent in the request line */
+    char *hostport; /* the Host header */
     struct evhttp_connection *idle[IDLE_MAX];
     int n_idle;
 } target;
@@ -293,6 +294,7 @@ void upstream_pool_free(upstream_pool *p)
         free(t->url);
         free(t->host);
         free(t->path);
+        free(t->hostport);
     }
     spare_free(p);
     free(p->spare);
@@ -330,6 +332,9 @@ static target *target_get(upstream_pool *p, const char *url)
     t->path = xmalloc(n);
     snprintf(t->path, n, "%s%s%s", path && path[0] ? path : "/", query ? "?" : "",
              query ? query : "");
+    n = strlen(t->host) + 16;
+    t->hostport = xmalloc(n);
+    snprintf(t->hostport, n, "%s:%d", t->host, t->port);
 done:
     if (u != NULL)
         evhttp_uri_free(u);
@@ -439,9 +444,7 @@ static void attempt(evutil_socket_t fd, short what, void *arg)
         abort();
     evhttp_request_set_error_cb(req, on_error);
     struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-    char hostport[300];
-    snprintf(hostport, sizeof(hostport), "%s:%d", t->host, t->port);
-    evhttp_add_header(h, "Host", hostport);
+    evhttp_add_header(h, "Host", t->hostport);
     evhttp_add_header(h, "Content-Type", c->content_type);
     evbuffer_add(evhttp_request_get_output_buffer(req), c->body, c->len);
     /* after this call c may be gone: a refused connection can answer at once */

@@ -68,6 +68,15 @@ typedef struct txn {
     int timeout_ms;
 } txn;
 
+/* snprintf(dst, size, "%s", src) without the format machinery: src cut to
+ * size - 1 bytes, always terminated; size > 0. */
+static void copy_str(char *dst, size_t size, const char *src)
+{
+    size_t n = strnlen(src, size - 1);
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
 /* Counts every answered transaction (metrics.c) and, when access lines are
  * on, logs it as event=transaction: who called what, the outcome, sizes and
  * latency; never the body. */
@@ -88,20 +97,20 @@ static void log_txn(const rq *r, int http_status, const char *outcome, size_t ou
         struct evhttp_connection *ac = evhttp_request_get_connection(r->req);
         const char *rt = r->env ? hrss_envelope_get(r->env, "serviceReqTime") : NULL;
         memset(&a, 0, sizeof(a));
-        snprintf(a.caller, sizeof(a.caller), "%s", v[0] ? v[0] : "");
-        snprintf(a.service, sizeof(a.service), "%s", v[1] ? v[1] : "");
-        snprintf(a.area, sizeof(a.area), "%s", v[2] ? v[2] : "");
-        snprintf(a.req_id, sizeof(a.req_id), "%s", v[3] ? v[3] : "");
-        snprintf(a.res_id, sizeof(a.res_id), "%s", res_id ? res_id : "");
-        snprintf(a.req_time, sizeof(a.req_time), "%s", rt ? rt : "");
-        snprintf(a.outcome, sizeof(a.outcome), "%s", outcome);
+        copy_str(a.caller, sizeof(a.caller), v[0] ? v[0] : "");
+        copy_str(a.service, sizeof(a.service), v[1] ? v[1] : "");
+        copy_str(a.area, sizeof(a.area), v[2] ? v[2] : "");
+        copy_str(a.req_id, sizeof(a.req_id), v[3] ? v[3] : "");
+        copy_str(a.res_id, sizeof(a.res_id), res_id ? res_id : "");
+        copy_str(a.req_time, sizeof(a.req_time), rt ? rt : "");
+        copy_str(a.outcome, sizeof(a.outcome), outcome);
         a.http_status = http_status;
         a.latency_us = us;
         a.in_bytes = (long long)evbuffer_get_length(evhttp_request_get_input_buffer(r->req));
         a.out_bytes = (long long)out_len;
         if (ac != NULL)
             evhttp_connection_get_peer(ac, &ahost, &aport);
-        snprintf(a.peer, sizeof(a.peer), "%s", ahost ? ahost : "");
+        copy_str(a.peer, sizeof(a.peer), ahost ? ahost : "");
         audit_submit(r->p->o.audit, &a);
     }
     if (r->p->o.metrics != NULL)
