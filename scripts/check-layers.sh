@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Checks that layers point one way (STYLE.md, like Tor's .may_include):
-#   common <- lib <- {store, net} <- {node, sms};  common <- lib <- cli
+#   common <- lib <- {store, net} <- node;  common <- lib <- carrier;
+#   {store, net, carrier} <- sms;  common <- hrss (the SDK) <- {cli, demo}
 # A file in a layer may include headers of the layers listed for it only.
 # The CLI uses the public SDK (hrss/*.h) and common, never src/lib internals.
 set -euo pipefail
@@ -10,8 +11,10 @@ declare -A may=(
   [store]="common lib hrss store"
   [net]="common lib hrss net"
   [node]="common lib hrss store net node"
-  [sms]="common lib hrss store net sms"
+  [carrier]="common lib hrss carrier"
+  [sms]="common lib hrss store net carrier sms"
   [cli]="common hrss cli"
+  [demo]="common hrss demo"
 )
 bad=0
 for layer in "${!may[@]}"; do
