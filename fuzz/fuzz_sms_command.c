@@ -1,8 +1,9 @@
 /*
- * fuzz/fuzz_sms_command.c - the SMS command engine's two parsers on
- * arbitrary bytes: an input starting with '{' is loaded as a command table
- * (which must load or refuse with a message), anything else is parsed as an
- * uplink text against table 1 of LD/T 6007 6.3.2. A parse must always end in
+ * fuzz/fuzz_sms_command.c - the SMS command engine's parsers on arbitrary
+ * bytes: an input starting with '{' is loaded as a command table and as a
+ * reply template file (each must load or refuse with a message; loaded
+ * templates are rendered), anything else is parsed as an uplink text
+ * against table 1 of LD/T 6007 6.3.2. A parse must always end in
  * a status, with parameters that are terminated and within their limits.
  */
 #include <stdint.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "sms/command.h"
+#include "sms/reply.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -45,6 +47,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort();
         }
         sms_cmd_table_free(u);
+        err[0] = '\0';
+        sms_replies *r = sms_replies_load("fuzz.json", (const char *)data, size, NULL, 63, err);
+        if (r == NULL && err[0] == '\0')
+            abort();
+        if (r != NULL) {
+            static const sms_var vars[] = {{"name", "张三"}, {"ssn", "440101********0236"}};
+            const char *keys[] = {"a", "unknown", "bd_ok"};
+            for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+                const char *tmpl = sms_replies_get(r, keys[i]);
+                char *out = tmpl ? sms_render(tmpl, vars, 2, 63, err, sizeof(err)) : NULL;
+                free(out);
+            }
+        }
+        sms_replies_free(r);
         return 0;
     }
     sms_cmd c;
