@@ -1,0 +1,144 @@
+/*
+ * carrier/session.h - the protocol-agnostic session core under the CMPP and
+ * SMPP clients (internal to src/carrier). The core owns the connections and
+ * everything that is the same for both protocols: connecting, the login
+ * timeout, keep-alive timing, the per-connection window and sequence map,
+ * retransmission, the account's rate limit and its slow-down on flow
+ * control, requeueing on link loss, reconnect backoff, and the callbacks.
+ * A protocol driver (carrier_proto) turns those decisions into PDUs and
+ * turns received PDUs into calls of the link_* functions below.
+ *
+ * Everything runs on the client's event_base thread.
+ */
+#ifndef HRSS_CARRIER_SESSION_H
+#define HRSS_CARRIER_SESSION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "carrier.h"
+
+struct bufferevent;
+struct event;
+
+/* One queued or in-flight segment. */
+typedef struct carrier_seg {
+    struct carrier_seg *next;
+    uint64_t ref;
+    char dest[22];
+    char src[22];          /* service number + extension */
+    uint8_t ud[255];
+    size_t ud_len;
+    uint8_t coding, udh, report;
+    int attempts;          /* link losses while in flight */
+    int throttles;         /* flow-control answers */
+} carrier_seg;
+
+typedef struct carrier_slot {
+    carrier_seg *seg;      /* NULL: free */
+    uint32_t seq;
+    uint64_t sent_ms;
+    int tries;             /* retransmissions so far */
+} carrier_slot;
+
+enum link_state { LINK_DOWN, LINK_CONNECTING, LINK_LOGIN, LINK_UP, LINK_CLOSING };
+
+typedef struct carrier_link {
+    struct carrier_client *c;
+    int idx;
+    enum link_state state;
+    struct bufferevent *bev;
+    uint32_t seq;          /* last sequence number used */
+    carrier_slot *slots;   /* window entries */
+    int inflight;
+    uint64_t last_rx_ms;
+    uint64_t login_sent_ms;
+    int hb_out;            /* keep-alive awaiting its response */
+    uint32_t hb_seq;
+    uint64_t hb_sent_ms;
+    int hb_tries;
+    int in_read;           /* inside the read loop: teardown is deferred */
+    int close_pending;
+    int backoff_ms;
+    uint64_t reconnect_at_ms;
+    uint8_t auth_source[16]; /* CMPP: the AuthenticatorSource sent at login */
+} carrier_link;
+
+typedef struct carrier_proto {
+    const char *name;
+    size_t header_len;
+    /* as cmpp_frame_len: 0 need more, -1 malformed, else the PDU length */
+    long (*frame_len)(const uint8_t *data, size_t avail);
+    void (*send_login)(carrier_link *l);
+    /* writes the submit of s with sequence seq; -1 if it cannot be encoded */
+    int (*send_submit)(carrier_link *l, const carrier_seg *s, uint32_t seq);
+    void (*send_keepalive)(carrier_link *l, uint32_t seq);
+    void (*send_logout)(carrier_link *l);
+    void (*on_pdu)(carrier_link *l, const uint8_t *pdu, size_t len);
+    int (*is_throttle)(int status);
+} carrier_proto;
+
+extern const carrier_proto carrier_cmpp_proto;
+extern const carrier_proto carrier_smpp_proto;
+
+struct carrier_client {
+    struct event_base *base;
+    carrier_config cfg;    /* strings point into strs below */
+    char *strs[9];
+    carrier_callbacks cb;
+    const carrier_proto *proto;
+    carrier_link *links;
+    int nlinks;
+    int links_up;
+    int rr;                /* round robin over links */
+    carrier_seg *q_head, *q_tail;
+    size_t queued;
+    struct event *tick;    /* housekeeping every 100 ms */
+    struct event *pump;    /* deferred send */
+    double tokens;
+    uint64_t tokens_ms;
+    int rate_now;
+    uint64_t pause_until_ms;
+    uint64_t last_throttle_ms, last_raise_ms;
+    uint64_t sec_start_ms;
+    unsigned sent_this_sec, sent_last_sec;
+    carrier_stats st;
+};
+
+/* Milliseconds of a monotonic clock. */
+uint64_t carrier_now_ms(void);
+
+/* Next sequence number of the link (1 .. 0x7fffffff, wrapping). */
+uint32_t link_next_seq(carrier_link *l);
+/* Queues bytes for the peer. */
+void link_write(carrier_link *l, const void *p, size_t n);
+/* Login answered: status 0 brings the link up, anything else fails it. */
+void link_login_done(carrier_link *l, int status);
+/* A submit response for seq (msgid already in canonical form). */
+void link_submit_resp(carrier_link *l, uint32_t seq, int status, const char *msgid);
+void link_keepalive_resp(carrier_link *l, uint32_t seq);
+void link_report(carrier_link *l, const char *msgid, int ok, const char *stat, const char *dest);
+
+enum carrier_text { TEXT_ASCII, TEXT_LATIN1, TEXT_UCS2, TEXT_GBK, TEXT_BINARY };
+/* An MO message: decodes content (UDH removed when udhi) and calls on_mo. */
+void link_mo(carrier_link *l, const char *src, const char *dest, enum carrier_text coding,
+             int udhi, const uint8_t *content, size_t len);
+/* Drops the link now (why goes to the log); in-flight segments are
+ * requeued and a reconnect is scheduled. */
+void link_close(carrier_link *l, const char *why);
+/* Drops the link once what was written has gone out (after a TERMINATE or
+ * unbind answer). */
+void link_close_after_flush(carrier_link *l, const char *why);
+void link_log(carrier_link *l, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Converts text to UTF-8 into out (always NUL-terminated; invalid input
+ * becomes U+FFFD). Exposed for the unit tests. */
+void carrier_text_utf8(enum carrier_text coding, const uint8_t *p, size_t n, char *out,
+                       size_t out_size);
+
+/* Reads the concatenation UDH at the start of ud (8-bit or 16-bit reference):
+ * 0 with *total and *seq set, or -1 when there is none. */
+int carrier_udh_parts(const uint8_t *ud, size_t len, int *total, int *seq);
+
+#endif
