@@ -183,7 +183,7 @@ int replay_redis_parse_url(const char *url, replay_redis_config *c, char *buf, s
         return hrss__error(err, HRSS_EFORMAT, "must start with redis://");
     if (strlen(url) + 1 > bufsize)
         return hrss__error(err, HRSS_ETOOBIG, "too long");
-    strcpy(buf, url + 8);
+    memcpy(buf, url + 8, strlen(url + 8) + 1); /* fits: checked above */
     char *p = buf;
     char *at = strrchr(p, '@');
     if (at != NULL) {
