@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include <event2/buffer.h>
@@ -762,8 +763,15 @@ void carrier_client_free(carrier_client *c)
     for (int i = 0; c->links && i < c->nlinks; i++) {
         carrier_link *l = &c->links[i];
         if (l->bev) {
-            if (l->state == LINK_UP)
+            if (l->state == LINK_UP) {
+                /* best effort: the logout leaves now, its answer is not awaited */
                 c->proto->send_logout(l);
+                struct evbuffer *out = bufferevent_get_output(l->bev);
+                size_t n = evbuffer_get_length(out);
+                const unsigned char *p = evbuffer_pullup(out, (ev_ssize_t)n);
+                if (p != NULL && n > 0)
+                    (void)send(bufferevent_getfd(l->bev), p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+            }
             bufferevent_free(l->bev);
         }
         for (int k = 0; l->slots && k < c->cfg.window; k++)

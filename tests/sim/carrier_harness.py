@@ -31,12 +31,32 @@ class Sim:
         self.port = int(kv["port"])
         self.control_port = int(kv.get("control", 0))
         self.ctl = None
-        # drain what the simulator prints so that it never blocks on a pipe
+        self.out = queue.Queue()
+        self.seen = []
+        # read what the simulator prints so that it never blocks on a pipe
         threading.Thread(target=self._drain, daemon=True).start()
 
     def _drain(self):
-        for _ in self.p.stdout:
-            pass
+        for line in self.p.stdout:
+            self.out.put(line.rstrip("\n"))
+        self.out.put(None)
+
+    def next_line(self, pred, what):
+        """The next line the simulator printed that satisfies pred."""
+        end = time.monotonic() + WAIT
+        while True:
+            left = end - time.monotonic()
+            if left <= 0:
+                raise AssertionError("simulator never printed: %s\n%s" % (what, "\n".join(self.seen)))
+            try:
+                line = self.out.get(timeout=left)
+            except queue.Empty:
+                continue
+            if line is None:
+                raise AssertionError("simulator exited waiting for %s\n%s" % (what, "\n".join(self.seen)))
+            self.seen.append(line)
+            if pred(line):
+                return line
 
     def control(self, **req):
         if self.ctl is None:
