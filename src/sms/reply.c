@@ -22,13 +22,16 @@ struct sms_replies {
 
 /* Scans a placeholder at s ("${" already seen at s[-2..-1]); returns the
  * length of the name, or -1 when malformed ('}' missing, empty name, or
- * characters other than [a-z0-9_]). */
+ * characters other than [A-Za-z0-9_.]: names of a response's fields such
+ * as cardStatus or data.balance are allowed). */
 static int var_name_len(const char *s)
 {
     int n = 0;
     while (s[n] != '}') {
         char c = s[n];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_') || n >= VAR_NAME_MAX)
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '.') ||
+            n >= VAR_NAME_MAX)
             return -1;
         n++;
     }
@@ -47,7 +50,7 @@ static int tmpl_check(const char *t, size_t max_chars, char *err, size_t errlen)
         if (p[0] == '$' && p[1] == '{') {
             int n = var_name_len(p + 2);
             if (n < 0) {
-                snprintf(err, errlen, "malformed placeholder (want ${name}, name of a-z0-9_)");
+                snprintf(err, errlen, "malformed placeholder (want ${name}, name of A-Za-z0-9_.)");
                 return -1;
             }
             p += 2 + n + 1;

@@ -68,6 +68,10 @@ static void test_render(void **state)
     free(t);
     assert_null(sms_render("${missing}", v, 2, 0, err, sizeof(err)));
     assert_string_equal(err, "no value for ${missing}");
+    const sms_var f[] = {{"data.cardStatus", "正常"}};
+    t = sms_render("卡状态：${data.cardStatus}", f, 1, 0, err, sizeof(err));
+    assert_string_equal(t, "卡状态：正常");
+    free(t);
     assert_null(sms_render("${bad-name}", v, 2, 0, err, sizeof(err)));
     assert_string_equal(err, "malformed placeholder");
     assert_null(sms_render("${name}一二三", v, 2, 4, err, sizeof(err)));
