@@ -22,7 +22,7 @@ static const char *const needed[] = {
     "unknown",   "malformed",    "empty",   "try_later",  "td_ok",     "bd_ok",
     "bd_already", "bd_moved_old", "bd_no_person", "bd_full", "bad_password", "locked",
     "qxbd_ok",   "not_bound",    "qxfw_ok", "no_binding", "name_unknown",
-    "name_ambiguous", "mmcz_ok", NULL};
+    "name_ambiguous", "mmcz_ok", "cbxx", "ylzhye", "lsgs", NULL};
 
 static void test_shipped_replies_fit(void **state)
 {
@@ -42,9 +42,16 @@ static void test_shipped_replies_fit(void **state)
         {"left", "4"},
         {"minutes", "30"},
         {"count", "16"},
+        {"data.cardStatus", "临时挂失"},
+        {"data.aaz500", "A123*****"},
+        {"data.balance", "123456.78"},
+        {"data.paidMonths", "360"},
+        {"data.asOf", "2026-11-23"},
+        {"data.workOrder", "LSGS202611230001"},
     };
     for (size_t i = 0; needed[i] != NULL; i++) {
-        char *t = sms_render(sms_replies_get(r, needed[i]), vars, 7, ROOM, err, sizeof(err));
+        char *t = sms_render(sms_replies_get(r, needed[i]), vars, sizeof(vars) / sizeof(vars[0]),
+                             ROOM, err, sizeof(err));
         if (t == NULL)
             fail_msg("%s: %s", needed[i], err);
         free(t);
