@@ -27,7 +27,9 @@
  * carries the bytes of one segment as given.
  *
  * Threading: a client and its callbacks live on the thread running its
- * event_base; no function here may be called from another thread.
+ * event_base; no function here may be called from another thread. A
+ * callback may call carrier_submit and carrier_client_stats, but must not
+ * free the client (defer that to the loop, e.g. with event_base_once).
  */
 #ifndef HRSS_CARRIER_CARRIER_H
 #define HRSS_CARRIER_CARRIER_H
@@ -64,7 +66,8 @@ typedef struct carrier_config {
                                   src_ext is appended (CMPP Src_Id, SMPP source_addr) */
     int connections;       /* TCP connections to open (default 1) */
     int window;            /* unacknowledged submits per connection (default 16) */
-    int rate;              /* submits per second for the account, 0 = no limit */
+    int rate;              /* submits in any one second for the account (at most
+                              100000), 0 = no limit */
     int queue_max;         /* segments waiting for a window slot (default 1024) */
     int heartbeat_s;       /* idle seconds before a keep-alive (CMPP 180, SMPP 30) */
     int response_timeout_ms; /* T: wait for a response (default 60000) */

@@ -31,7 +31,7 @@
 #include "session.h"
 
 #define TICK_MS 100
-#define RATE_CEILING 100000 /* a raised rate past this means "no limit" again */
+#define RATE_RING_UNLIMITED 4096 /* a slow-down from "no limit" starts at most here */
 
 uint64_t carrier_now_ms(void)
 {
@@ -303,9 +303,7 @@ static void slow_down(carrier_client *c, uint64_t now)
     if (r == 0) /* no limit so far: start from what went out in the last second */
         r = (int)(c->sent_last_sec > c->sent_this_sec ? c->sent_last_sec : c->sent_this_sec);
     r /= 2;
-    c->rate_now = r < 1 ? 1 : r;
-    if (c->tokens > 1)
-        c->tokens = 1;
+    c->rate_now = r < 1 ? 1 : r > c->ring_cap ? c->ring_cap : r;
     c->pause_until_ms = now + (uint64_t)c->cfg.throttle_pause_ms;
     c->last_throttle_ms = now;
 }
@@ -491,15 +489,24 @@ void link_mo(carrier_link *l, const char *src, const char *dest, enum carrier_te
 
 /* ---- sending ---- */
 
-static void refill(carrier_client *c, uint64_t now)
+/* The rate limit is exact: at most rate_now submits in any 1000 ms, kept as
+ * the send times of the last submits (a sliding-window log). */
+static int rate_allows(const carrier_client *c, uint64_t now)
 {
-    if (c->rate_now <= 0)
-        return;
-    double cap = c->rate_now;
-    c->tokens += (double)(now - c->tokens_ms) * c->rate_now / 1000.0;
-    if (c->tokens > cap)
-        c->tokens = cap;
-    c->tokens_ms = now;
+    int r = c->rate_now;
+    if (r <= 0 || c->ring_len < r)
+        return 1;
+    /* the r-th most recent send must be a second old */
+    int i = (c->ring_head - r + c->ring_cap) % c->ring_cap;
+    return now - c->ring[i] >= 1000;
+}
+
+static void rate_record(carrier_client *c, uint64_t now)
+{
+    c->ring[c->ring_head] = now;
+    c->ring_head = (c->ring_head + 1) % c->ring_cap;
+    if (c->ring_len < c->ring_cap)
+        c->ring_len++;
 }
 
 static carrier_link *free_link(carrier_client *c)
@@ -529,9 +536,8 @@ static void pump(carrier_client *c)
     uint64_t now = carrier_now_ms();
     if (now < c->pause_until_ms)
         return;
-    refill(c, now);
     while (c->q_head != NULL) {
-        if (c->rate_now > 0 && c->tokens < 1)
+        if (!rate_allows(c, now))
             return;
         carrier_link *l = free_link(c);
         if (l == NULL)
@@ -556,8 +562,7 @@ static void pump(carrier_client *c)
         l->inflight++;
         c->st.submitted++;
         count_sent(c, now);
-        if (c->rate_now > 0)
-            c->tokens -= 1;
+        rate_record(c, now);
     }
 }
 
@@ -632,7 +637,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
         int r = c->rate_now + (c->rate_now / 4 > 1 ? c->rate_now / 4 : 1);
         if (c->cfg.rate > 0 && r >= c->cfg.rate)
             r = c->cfg.rate;
-        else if (c->cfg.rate == 0 && r >= RATE_CEILING)
+        else if (c->cfg.rate == 0 && r >= c->ring_cap)
             r = 0;
         c->rate_now = r;
         c->last_raise_ms = now;
@@ -657,7 +662,7 @@ carrier_client *carrier_client_new(struct event_base *base, const carrier_config
 {
     if (base == NULL || cfg == NULL || cfg->host == NULL || cfg->host[0] == '\0' ||
         cfg->connections < 1 || cfg->connections > 64 || cfg->window < 1 ||
-        cfg->window > 1024 || cfg->rate < 0 || cfg->queue_max < 1 || cfg->heartbeat_s < 1 ||
+        cfg->window > 1024 || cfg->rate < 0 || cfg->rate > 100000 || cfg->queue_max < 1 || cfg->heartbeat_s < 1 ||
         cfg->response_timeout_ms < 1 || cfg->retries < 0 || cfg->max_attempts < 1 ||
         cfg->reconnect_min_ms < 1 || cfg->reconnect_max_ms < cfg->reconnect_min_ms ||
         cfg->throttle_pause_ms < 0 || cfg->throttle_max < 0)
@@ -702,8 +707,12 @@ carrier_client *carrier_client_new(struct event_base *base, const carrier_config
     if (c->tick == NULL || c->pump == NULL)
         goto fail;
     c->rate_now = cfg->rate;
-    c->tokens = cfg->rate > 0 ? 1 : 0;
-    c->tokens_ms = c->sec_start_ms = carrier_now_ms();
+    /* room for the configured rate, or for a slow-down from "no limit" */
+    c->ring_cap = cfg->rate > 0 ? cfg->rate : RATE_RING_UNLIMITED;
+    c->ring = calloc((size_t)c->ring_cap, sizeof(*c->ring));
+    if (c->ring == NULL)
+        goto fail;
+    c->sec_start_ms = carrier_now_ms();
     c->st.last_login_status = -1;
     struct timeval tv = {0, TICK_MS * 1000};
     event_add(c->tick, &tv);
@@ -779,6 +788,7 @@ void carrier_client_free(carrier_client *c)
         free(l->slots);
     }
     free(c->links);
+    free(c->ring);
     carrier_seg *s;
     while ((s = q_pop(c)) != NULL)
         free(s);

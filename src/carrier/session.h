@@ -95,8 +95,8 @@ struct carrier_client {
     size_t queued;
     struct event *tick;    /* housekeeping every 100 ms */
     struct event *pump;    /* deferred send */
-    double tokens;
-    uint64_t tokens_ms;
+    uint64_t *ring;        /* send times of the last ring_cap submits, oldest first */
+    int ring_cap, ring_len, ring_head;
     int rate_now;
     uint64_t pause_until_ms;
     uint64_t last_throttle_ms, last_raise_ms;

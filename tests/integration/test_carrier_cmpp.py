@@ -164,6 +164,25 @@ def test_flow_control_persisting_is_reported(run):
     assert probe.results([1])[1] == (-2, "-")  # CARRIER_ETHROTTLED after 10 answers
 
 
+def test_rate_limit_and_connections(run):
+    rate = 4
+    sim, probe = run(probe_args=["--connections", "2", "--window", "1", "--rate", str(rate)])
+    probe.wait_link(1)
+    probe.wait_link(2)
+    for i in range(10):
+        probe.submit(i, "138001380%02d" % i, b"r%d" % i)
+    res = probe.results(range(10))
+    assert all(st == 0 for st, _ in res.values())
+    subs = [s for s in sim.control(cmd="submits")["submits"] if s["first"]]
+    assert len(subs) == 10
+    assert len({s["conn"] for s in subs}) == 2  # both connections carry traffic
+    # never more than `rate` submits within a second (measured at the
+    # gateway over 0.8 s so that delivery jitter cannot hide a breach)
+    times = sorted(s["t"] for s in subs)
+    for i, t in enumerate(times):
+        assert len([u for u in times[i:] if u - t < 0.8]) <= rate
+
+
 @pytest.mark.parametrize("how,status", [("secret", 3), ("account", 2), ("forced", 4)])
 def test_failed_login_codes(run, how, status):
     sim_args = []

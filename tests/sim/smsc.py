@@ -144,6 +144,8 @@ class Conn:
         self.bound = False
         self.seq_out = 0
         self.last_seq_in = None
+        smsc.conn_count += 1
+        self.id = smsc.conn_count
         self.seen_seqs = set()
 
     def next_seq(self):
@@ -160,6 +162,7 @@ class Smsc:
         self.a = args
         self.proto = args.protocol
         self.conns = []
+        self.conn_count = 0
         self.rng = random.Random(args.seed)
         self.stall = False
         self.flow = 0
@@ -326,6 +329,8 @@ class Smsc:
             sub["msgid"] = str(msgid)
             sub["seq"] = seq
             sub["first"] = first
+            sub["conn"] = c.id
+            sub["t"] = time.monotonic()
             self.submits.append(sub)
             self.stats["submits"] += 1
             resp = self.pdu(CMPP_SUBMIT | RESP, seq, struct.pack(">QI", msgid, 0))
@@ -430,6 +435,8 @@ class Smsc:
             sub["msgid"] = wire_id
             sub["seq"] = seq
             sub["first"] = first
+            sub["conn"] = c.id
+            sub["t"] = time.monotonic()
             self.submits.append(sub)
             self.stats["submits"] += 1
             resp = self.pdu(SUBMIT_SM | RESP, seq, wire_id.encode() + b"\0")
