@@ -1,7 +1,7 @@
 /*
  * net/upstream.h - HTTP calls from a worker's event loop to upstream URLs:
- * a keep-alive pool of libevent evhttp client connections per upstream URL
- * and per worker, a timeout per call, a bounded retry that only happens
+ * a keep-alive pool of HTTP/1.1 client connections per upstream URL and
+ * per worker, a timeout per call, a bounded retry that only happens
  * when nothing reached the upstream (the connection could not be made),
  * and a circuit breaker per upstream URL shared by all workers.
  *
@@ -74,11 +74,13 @@ typedef struct upstream_answer {
 typedef void (*upstream_done_fn)(const upstream_answer *a, void *arg);
 
 /*
- * POSTs body (copied) with Content-Type content_type to the first URL of
- * urls[0..n) whose breaker lets it through, starting at a rotating offset;
+ * POSTs body with Content-Type content_type to the first URL of urls[0..n)
+ * (n <= 8) whose breaker lets it through, starting at a rotating offset;
  * when the connection cannot be made it tries the next one, up to
  * 1 + retries attempts. timeout_ms bounds each attempt. done is called
  * exactly once, later, from the pool's loop (never from inside this call).
+ * The URLs are read during the call only; body and content_type are not
+ * copied: they must stay valid until done is called.
  */
 void upstream_call(upstream_pool *p, char *const *urls, int n, int timeout_ms, int retries,
                    const char *content_type, const char *body, size_t len, upstream_done_fn done,

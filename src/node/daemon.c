@@ -1,7 +1,7 @@
 /*
  * node/daemon.c - the hrss-node process: it loads the configuration,
  * opens the registry and publishes its first snapshot, binds the
- * listeners, starts the workers (net/httpd.c), then runs the main thread's
+ * listeners, starts the workers (net/hserver.c), then runs the main thread's
  * own event loop for what is not on the request path: signals, and a
  * 250 ms timer that notices registry commits by other processes (PRAGMA
  * data_version) and whether the data directory is still writable.
@@ -21,16 +21,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <event2/buffer.h>
 #include <event2/event.h>
-#include <event2/http.h>
-#include <event2/keyvalq_struct.h>
+#include <netinet/in.h>
 
 #include "config.h"
 #include "audit.h"
 #include "log.h"
 #include "metrics.h"
-#include "net/httpd.h"
+#include "net/hserver.h"
 #include "net/upstream.h"
 #include "pipeline.h"
 #include "registry.h"
@@ -45,7 +43,7 @@ typedef struct node {
     snapshot_holder snaps;
     snapshot_view *views;     /* one per worker */
     int64_t data_version;
-    httpd *http;
+    hserver *http;
     pipeline *pipe;
     metrics *metrics;
     audit *audit;
@@ -61,22 +59,25 @@ typedef struct node {
 
 /* ---- request handlers (worker threads) ---- */
 
-static void reply_text(struct evhttp_request *req, int status, const char *text)
+/* Each answers and returns the status it answered with (0: answered
+ * later, and logged then). */
+static int reply_text(hserver_req *req, int status, const char *text)
 {
-    httpd_reply(req, status, "text/plain; charset=utf-8", text, strlen(text));
+    hserver_reply(req, status, "text/plain; charset=utf-8", text, strlen(text));
+    return status;
 }
 
-static void reply_json_error(struct evhttp_request *req, int status, const char *code,
-                             const char *msg)
+static int reply_json_error(hserver_req *req, int status, const char *code, const char *msg)
 {
     char body[512];
     int n = snprintf(body, sizeof(body), "{\"error\":\"%s\",\"message\":\"%s\"}\n", code, msg);
-    httpd_reply(req, status, "application/json", body, (size_t)n);
+    hserver_reply(req, status, "application/json", body, (size_t)n);
+    return status;
 }
 
 static const char *not_ready_reason(node *n)
 {
-    if (httpd_is_draining(n->http))
+    if (hserver_is_draining(n->http))
         return "draining";
     if (snapshot_holder_generation(&n->snaps) == 0)
         return "registry not loaded";
@@ -85,76 +86,76 @@ static const char *not_ready_reason(node *n)
     return NULL;
 }
 
-static void h_healthz(node *n, struct evhttp_request *req, int worker)
+static int h_healthz(node *n, hserver_req *req, int worker)
 {
     (void)n;
     (void)worker;
-    reply_text(req, 200, "ok\n");
+    return reply_text(req, 200, "ok\n");
 }
 
-static void h_readyz(node *n, struct evhttp_request *req, int worker)
+static int h_readyz(node *n, hserver_req *req, int worker)
 {
     (void)worker;
     const char *why = not_ready_reason(n);
     char text[128];
     if (why == NULL)
-        reply_text(req, 200, "ready\n");
-    else {
-        snprintf(text, sizeof(text), "not ready: %s\n", why);
-        reply_text(req, 503, text);
-    }
+        return reply_text(req, 200, "ready\n");
+    snprintf(text, sizeof(text), "not ready: %s\n", why);
+    return reply_text(req, 503, text);
 }
 
-static void h_registry_version(node *n, struct evhttp_request *req, int worker)
+static int h_registry_version(node *n, hserver_req *req, int worker)
 {
     const snapshot *s = snapshot_view_get(&n->views[worker], &n->snaps);
     char body[256];
     int len;
-    if (s == NULL) {
-        reply_json_error(req, 503, "not_ready", "registry not loaded");
-        return;
-    }
+    if (s == NULL)
+        return reply_json_error(req, 503, "not_ready", "registry not loaded");
     len = snprintf(body, sizeof(body),
                    "{\"generation\":%llu,\"version\":%lld,\"systems\":%d,\"services\":%d,"
                    "\"grants\":%d}\n",
                    (unsigned long long)s->generation, (long long)s->version, s->n_systems,
                    s->n_services, s->n_grants);
-    httpd_reply(req, 200, "application/json", body, (size_t)len);
+    hserver_reply(req, 200, "application/json", body, (size_t)len);
+    return 200;
 }
 
-static void h_metrics(node *n, struct evhttp_request *req, int worker)
+static int h_metrics(node *n, hserver_req *req, int worker)
 {
     (void)worker;
     size_t len;
     char *text = metrics_render(n->metrics, &len);
-    httpd_reply(req, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
+    hserver_reply(req, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
     free(text);
+    return 200;
 }
 
-static void h_transaction(node *n, struct evhttp_request *req, int worker)
+/* the transaction path logs its own lines (event=transaction) */
+static int h_transaction(node *n, hserver_req *req, int worker)
 {
     pipeline_handle(n->pipe, req, worker, NULL);
+    return 0;
 }
 
 /* POST /{serviceCode}: the path was checked by is_service_path */
-static void h_service(node *n, struct evhttp_request *req, int worker)
+static int h_service(node *n, hserver_req *req, int worker)
 {
-    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
-    pipeline_handle(n->pipe, req, worker, evhttp_uri_get_path(uri) + 1);
+    pipeline_handle(n->pipe, req, worker, hserver_req_path(req) + 1);
+    return 0;
 }
 
-typedef void (*route_fn)(node *n, struct evhttp_request *req, int worker);
+typedef int (*route_fn)(node *n, hserver_req *req, int worker);
 
 static const struct route {
-    enum evhttp_cmd_type method;
+    int method; /* enum http1_method */
     const char *path;
     route_fn fn;
 } routes[] = {
-    {EVHTTP_REQ_GET, "/healthz", h_healthz},
-    {EVHTTP_REQ_GET, "/readyz", h_readyz},
-    {EVHTTP_REQ_GET, "/registry/version", h_registry_version},
-    {EVHTTP_REQ_GET, "/metrics", h_metrics},
-    {EVHTTP_REQ_POST, "/api/v1/transaction", h_transaction},
+    {HTTP1_GET, "/healthz", h_healthz},
+    {HTTP1_GET, "/readyz", h_readyz},
+    {HTTP1_GET, "/registry/version", h_registry_version},
+    {HTTP1_GET, "/metrics", h_metrics},
+    {HTTP1_POST, "/api/v1/transaction", h_transaction},
 };
 
 /* "/" + an interface code: POST /{serviceCode}, the standard's own style. */
@@ -165,54 +166,53 @@ static int is_service_path(const char *path)
            hrss_interface_code_check(path + 1, strlen(path + 1), &e) == HRSS_OK;
 }
 
-static void handle(struct evhttp_request *req, int worker, void *arg)
+static void handle(hserver_req *req, int worker, void *arg)
 {
     node *n = arg;
     struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    enum evhttp_cmd_type m = evhttp_request_get_command(req);
-    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
-    const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+    int m = hserver_req_method(req);
+    const char *path = hserver_req_path(req);
     route_fn fn = NULL;
-    int path_known = 0;
-    if (path == NULL)
-        path = "";
+    int path_known = 0, status;
+    /* the transaction path first: it is nearly every request */
+    if (m == HTTP1_POST && strcmp(path, "/api/v1/transaction") == 0) {
+        pipeline_handle(n->pipe, req, worker, NULL);
+        return;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
         if (strcmp(routes[i].path, path) == 0) {
             path_known = 1;
-            if (routes[i].method == m || (m == EVHTTP_REQ_HEAD &&
-                                          routes[i].method == EVHTTP_REQ_GET))
+            if (routes[i].method == m || (m == HTTP1_HEAD && routes[i].method == HTTP1_GET))
                 fn = routes[i].fn;
         }
     if (!path_known && is_service_path(path)) {
         path_known = 1;
-        if (m == EVHTTP_REQ_POST)
+        if (m == HTTP1_POST)
             fn = h_service;
     }
+    /* no use of req after it is answered: copy what the log line needs */
+    char qpath[160], peer[INET6_ADDRSTRLEN + 8];
+    int log_it = atomic_load_explicit(&n->log_access, memory_order_relaxed) &&
+                 log_enabled(NODE_LOG_INFO);
+    if (log_it) {
+        log_quote(path, qpath, sizeof(qpath));
+        snprintf(peer, sizeof(peer), "%s", hserver_req_peer_text(req));
+    }
     if (fn != NULL)
-        fn(n, req, worker);
+        status = fn(n, req, worker);
     else if (path_known)
-        reply_json_error(req, 405, "method_not_allowed", "method not allowed on this path");
+        status = reply_json_error(req, 405, "method_not_allowed",
+                                  "method not allowed on this path");
     else
-        reply_json_error(req, 404, "not_found", "no such path");
+        status = reply_json_error(req, 404, "not_found", "no such path");
 
-    /* a transaction answered later, from its provider's answer, is logged by
-     * the pipeline (event=transaction) when it is answered */
-    if (atomic_load_explicit(&n->log_access, memory_order_relaxed) &&
-        log_enabled(NODE_LOG_INFO) && evhttp_request_get_response_code(req) != 0) {
-        char qpath[160], peer[64];
-        const char *host = NULL;
-        ev_uint16_t port = 0;
-        struct evhttp_connection *c = evhttp_request_get_connection(req);
-        if (c != NULL)
-            evhttp_connection_get_peer(c, (char **)&host, &port);
+    if (log_it && status != 0) {
+        static const char *const names[] = {"-", "GET", "HEAD", "POST", "OTHER"};
         clock_gettime(CLOCK_MONOTONIC, &t1);
         long us = (long)(t1.tv_sec - t0.tv_sec) * 1000000L + (t1.tv_nsec - t0.tv_nsec) / 1000;
-        snprintf(peer, sizeof(peer), "%s", host ? host : "-");
-        log_event(NODE_LOG_INFO, "request", "worker=%d method=%s path=%s status=%d peer=%s:%u us=%ld",
-                  worker, m == EVHTTP_REQ_GET ? "GET" : m == EVHTTP_REQ_POST ? "POST" : "HEAD",
-                  log_quote(path, qpath, sizeof(qpath)),
-                  evhttp_request_get_response_code(req), peer, port, us);
+        log_event(NODE_LOG_INFO, "request", "worker=%d method=%s path=%s status=%d peer=%s us=%ld",
+                  worker, names[m >= 1 && m <= 4 ? m : 0], qpath, status, peer, us);
     }
 }
 
@@ -307,10 +307,10 @@ static void reload(node *n)
                   "they take effect on restart\"");
     apply_reloadable(n, &c);
     if (c.body_limit != o->body_limit)
-        httpd_set_body_limit(n->http, c.body_limit);
+        hserver_set_body_limit(n->http, c.body_limit);
     if (n->cfg.n_https_listen > 0 && c.tls_cert != NULL && c.tls_key != NULL) {
-        char terr[HTTPD_ERR_MAX], tq[HTTPD_ERR_MAX + 16];
-        if (httpd_set_tls(n->http, c.tls_cert, c.tls_key, terr) != 0)
+        char terr[HSERVER_ERR_MAX], tq[HSERVER_ERR_MAX + 16];
+        if (hserver_set_tls(n->http, c.tls_cert, c.tls_key, terr) != 0)
             log_event(NODE_LOG_ERROR, "tls_reload_failed", "error=%s kept=previous",
                       log_quote(terr, tq, sizeof(tq)));
     }
@@ -355,7 +355,7 @@ int node_daemon_run(const char *config_path)
 {
     node n;
     char err[REGISTRY_ERR_MAX], q[REGISTRY_ERR_MAX + 16];
-    char herr[HTTPD_ERR_MAX];
+    char herr[HSERVER_ERR_MAX];
     struct event *sigs[3] = {NULL, NULL, NULL}, *poll = NULL;
     sigset_t block, prev;
     int started = 0;
@@ -400,22 +400,22 @@ int node_daemon_run(const char *config_path)
         goto done;
     }
 
-    httpd_options ho = {n.cfg.workers, n.cfg.body_limit, n.cfg.idle_timeout_sec, handle, &n};
-    if (httpd_new(&ho, &n.http, herr) != 0)
+    hserver_options ho = {n.cfg.workers, n.cfg.body_limit, n.cfg.idle_timeout_sec, handle, &n};
+    if (hserver_new(&ho, &n.http, herr) != 0)
         goto http_failed;
     for (int tls = 0; tls <= 1; tls++) {
         char *const *list = tls ? n.cfg.https_listen : n.cfg.http_listen;
         int count = tls ? n.cfg.n_https_listen : n.cfg.n_http_listen;
         for (int i = 0; i < count; i++) {
             char bound[128];
-            if (httpd_listen(n.http, list[i], tls, bound, sizeof(bound), herr) != 0)
+            if (hserver_listen(n.http, list[i], tls, bound, sizeof(bound), herr) != 0)
                 goto http_failed;
             log_event(NODE_LOG_INFO, "listening", "proto=%s addr=%s", tls ? "https" : "http",
                       bound);
         }
     }
     if (n.cfg.n_https_listen > 0 &&
-        httpd_set_tls(n.http, n.cfg.tls_cert, n.cfg.tls_key, herr) != 0)
+        hserver_set_tls(n.http, n.cfg.tls_cert, n.cfg.tls_key, herr) != 0)
         goto http_failed;
 
     n.base = event_base_new();
@@ -428,7 +428,7 @@ int node_daemon_run(const char *config_path)
     sigaddset(&block, SIGHUP);
     signal(SIGPIPE, SIG_IGN);
     pthread_sigmask(SIG_BLOCK, &block, &prev);
-    int rc = httpd_start(n.http, herr);
+    int rc = hserver_start(n.http, herr);
     started = 1;
     const int signums[3] = {SIGTERM, SIGINT, SIGHUP};
     for (int i = 0; i < 3; i++) {
@@ -447,7 +447,7 @@ int node_daemon_run(const char *config_path)
 
     event_base_dispatch(n.base);
 
-    int left = httpd_drain(n.http, n.drain_timeout_ms);
+    int left = hserver_drain(n.http, n.drain_timeout_ms);
     started = 0;
     log_event(left ? NODE_LOG_WARN : NODE_LOG_INFO, "stopped", "unanswered=%d", left);
     n.exit_status = left ? 1 : 0;
@@ -457,9 +457,9 @@ http_failed:
     log_event(NODE_LOG_ERROR, "listen_failed", "error=%s", log_quote(herr, q, sizeof(q)));
 done:
     if (started)
-        httpd_drain(n.http, 0);
+        hserver_drain(n.http, 0);
     pipeline_free(n.pipe); /* its upstream connections live on the workers' loops */
-    httpd_free(n.http);
+    hserver_free(n.http);
     audit_close(n.audit); /* after the workers: writes what they queued */
     metrics_free(n.metrics);
     upstream_breakers_free();

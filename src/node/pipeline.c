@@ -34,13 +34,10 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include <event2/buffer.h>
-#include <event2/http.h>
-
 #include "hrss/hrss.h"
 #include "log.h"
 #include "metrics.h"
-#include "net/httpd.h"
+#include "net/hserver.h"
 #include "net/upstream.h"
 
 #define UPSTREAM_MAX_BODY (4u * 1024 * 1024)
@@ -56,10 +53,11 @@ struct pipeline {
 /* One request on its way through the path. */
 typedef struct rq {
     pipeline *p;
-    struct evhttp_request *req;
+    hserver_req *req;
     hrss_envelope *env; /* once parsed */
     struct timespec t0;
     int worker;
+    size_t in_len; /* request body bytes */
 } rq;
 
 /* One transaction waiting for its provider. */
@@ -92,9 +90,6 @@ static void log_txn(const rq *r, int http_status, const char *outcome, size_t ou
         v[i] = r->env ? hrss_envelope_get(r->env, get[i]) : NULL;
     if (r->p->o.audit != NULL) {
         audit_record a;
-        char *ahost = NULL;
-        ev_uint16_t aport = 0;
-        struct evhttp_connection *ac = evhttp_request_get_connection(r->req);
         const char *rt = r->env ? hrss_envelope_get(r->env, "serviceReqTime") : NULL;
         memset(&a, 0, sizeof(a));
         copy_str(a.caller, sizeof(a.caller), v[0] ? v[0] : "");
@@ -106,11 +101,9 @@ static void log_txn(const rq *r, int http_status, const char *outcome, size_t ou
         copy_str(a.outcome, sizeof(a.outcome), outcome);
         a.http_status = http_status;
         a.latency_us = us;
-        a.in_bytes = (long long)evbuffer_get_length(evhttp_request_get_input_buffer(r->req));
+        a.in_bytes = (long long)r->in_len;
         a.out_bytes = (long long)out_len;
-        if (ac != NULL)
-            evhttp_connection_get_peer(ac, &ahost, &aport);
-        copy_str(a.peer, sizeof(a.peer), ahost ? ahost : "");
+        copy_str(a.peer, sizeof(a.peer), hserver_req_peer_text(r->req));
         audit_submit(r->p->o.audit, &a);
     }
     if (r->p->o.metrics != NULL)
@@ -118,19 +111,13 @@ static void log_txn(const rq *r, int http_status, const char *outcome, size_t ou
     if (!atomic_load_explicit(r->p->o.log_access, memory_order_relaxed) ||
         !log_enabled(NODE_LOG_INFO))
         return;
-    char *host = NULL;
-    ev_uint16_t port = 0;
-    struct evhttp_connection *c = evhttp_request_get_connection(r->req);
-    if (c != NULL)
-        evhttp_connection_get_peer(c, &host, &port);
     char q[64];
     log_event(NODE_LOG_INFO, "transaction",
               "worker=%d caller=%s service=%s area=%s req_id=%s status=%d outcome=%s in=%zu "
               "out=%zu peer=%s us=%ld",
               r->worker, v[0] ? v[0] : "-", v[1] ? v[1] : "-", v[2] ? v[2] : "-", v[3] ? v[3] : "-",
               http_status, log_quote(outcome, q, sizeof(q)),
-              evbuffer_get_length(evhttp_request_get_input_buffer(r->req)), out_len,
-              host ? host : "-", us);
+              r->in_len, out_len, hserver_req_peer_text(r->req), us);
 }
 
 /* ---- answers ---- */
@@ -138,14 +125,14 @@ static void log_txn(const rq *r, int http_status, const char *outcome, size_t ou
 /* HTTP error with a JSON body, for a request that is not an envelope. */
 static void reply_http_error(const rq *r, int status, const char *code, const char *message)
 {
-    struct evhttp_request *req = r->req;
+    hserver_req *req = r->req;
     json_t *o = json_pack("{s:s, s:s}", "error", code, "message", message);
     char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
     if (text == NULL)
         abort(); /* the daemon's one out-of-memory policy (STYLE.md) */
     size_t len = strlen(text);
     log_txn(r, status, code, len, NULL);
-    httpd_reply(req, status, "application/json", text, len);
+    hserver_reply(req, status, "application/json", text, len);
     free(text);
     json_decref(o);
 }
@@ -177,7 +164,7 @@ refuse(const rq *r, hrss_comm_status st, const char *fmt, ...)
         goto done;
     }
     log_txn(r, 200, hrss_comm_status_str(st), len, id);
-    httpd_reply(r->req, 200, "application/json", text, len);
+    hserver_reply(r->req, 200, "application/json", text, len);
 done:
     hrss_free(text);
     hrss_envelope_free(res);
@@ -217,7 +204,7 @@ static void on_upstream(const upstream_answer *a, void *arg)
     case UPSTREAM_OK:
         if (a->status == 200) { /* relayed unchanged, byte for byte */
             log_txn(&t->r, 200, "relayed", a->len, NULL);
-            httpd_reply(t->r.req, 200, "application/json", a->body, a->len);
+            hserver_reply(t->r.req, 200, "application/json", a->body, a->len);
         } else
             refuse(&t->r, HRSS_COMM_SYSTEM_ERROR, "provider answered HTTP %d", a->status);
         break;
@@ -260,26 +247,23 @@ static void on_upstream(const upstream_answer *a, void *arg)
     free(t);
 }
 
-static upstream_pool *worker_pool(pipeline *p, struct evhttp_request *req, int worker)
+static upstream_pool *worker_pool(pipeline *p, hserver_req *req, int worker)
 {
-    if (p->pools[worker] == NULL) {
-        struct evhttp_connection *c = evhttp_request_get_connection(req);
-        p->pools[worker] = upstream_pool_new(evhttp_connection_get_base(c), UPSTREAM_MAX_BODY);
-    }
+    if (p->pools[worker] == NULL)
+        p->pools[worker] = upstream_pool_new(hserver_req_base(req), UPSTREAM_MAX_BODY);
     return p->pools[worker];
 }
 
 /* ---- the transaction path ---- */
 
-void pipeline_handle(pipeline *p, struct evhttp_request *req, int worker, const char *url_code)
+void pipeline_handle(pipeline *p, hserver_req *req, int worker, const char *url_code)
 {
-    struct evbuffer *in = evhttp_request_get_input_buffer(req);
-    size_t len = evbuffer_get_length(in);
-    const char *buf = len ? (const char *)evbuffer_pullup(in, -1) : "";
+    size_t len;
+    const char *buf = hserver_req_body(req, &len);
     hrss_envelope *env = NULL;
     hrss_error e;
     int64_t now = (int64_t)time(NULL);
-    rq r = {p, req, NULL, {0, 0}, worker};
+    rq r = {p, req, NULL, {0, 0}, worker, len};
     clock_gettime(CLOCK_MONOTONIC, &r.t0);
 
     /* 1. strict parse: JSON, duplicate keys, sizes, header formats */
@@ -317,15 +301,10 @@ void pipeline_handle(pipeline *p, struct evhttp_request *req, int worker, const 
         refuse(&r, HRSS_COMM_PERMISSION, "caller %s is frozen", app);
         goto done;
     }
-    struct evhttp_connection *conn = evhttp_request_get_connection(req);
-    const struct sockaddr *peer = conn ? evhttp_connection_get_addr(conn) : NULL;
-    if (peer == NULL || !snap_system_addr_allowed(caller, peer)) {
-        char *host = NULL;
-        ev_uint16_t port = 0;
-        if (conn != NULL)
-            evhttp_connection_get_peer(conn, &host, &port);
+    const struct sockaddr *peer = hserver_req_peer(req);
+    if (!snap_system_addr_allowed(caller, peer)) {
         refuse(&r, HRSS_COMM_PERMISSION, "source address %s is not allowed for %s",
-               host ? host : "-", app);
+               hserver_req_peer_text(req), app);
         goto done;
     }
 

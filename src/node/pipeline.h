@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <event2/http.h>
+#include "net/hserver.h"
 
 #include "audit.h"
 #include "metrics.h"
@@ -44,8 +44,9 @@ typedef struct pipeline pipeline;
 int pipeline_new(const pipeline_options *o, pipeline **out, char err[PIPELINE_ERR_MAX]);
 
 /* Runs the transaction path for req. url_code is the interface code of a
- * POST /{serviceCode} URL, NULL for POST /api/v1/transaction. */
-void pipeline_handle(pipeline *p, struct evhttp_request *req, int worker, const char *url_code);
+ * POST /{serviceCode} URL (it may point into req), NULL for
+ * POST /api/v1/transaction. */
+void pipeline_handle(pipeline *p, hserver_req *req, int worker, const char *url_code);
 
 /* Frees the per-worker upstream pools, the id generator and the replay
  * store. Workers must have stopped; NULL is a no-op. */

@@ -11,6 +11,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import signal
 import ssl
 import subprocess
@@ -153,13 +154,87 @@ def test_health_ready_and_routes(node):
         c.close()
     assert node.get("/nope")[0] == 404
     assert node.get("/api/v1/transaction")[0] == 405
-    # a body over the limit is refused by the HTTP layer
+    # a body over the limit is refused by the HTTP layer, with a JSON error
     c = http.client.HTTPConnection("127.0.0.1", node.http, timeout=5)
     c.request("POST", "/api/v1/transaction", body=b"x" * 8192)
-    assert c.getresponse().status == 413
+    r = c.getresponse()
+    assert r.status == 413 and r.getheader("Content-Type") == "application/json"
+    assert json.loads(r.read())["error"] == "too_large"
     c.close()
     # logs never carry bodies
     assert not any("xxxxxxxx" in line for line in node.log())
+    assert node.stop() == 0
+
+
+def raw(port, data, shut=False):
+    """Sends data on a new connection and returns all it receives until the
+    node closes it (bounded by the socket timeout)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    s.sendall(data)
+    if shut:
+        s.shutdown(socket.SHUT_WR)
+    out = b""
+    try:
+        while True:
+            b = s.recv(65536)
+            if not b:
+                break
+            out += b
+    except socket.timeout:
+        pass
+    s.close()
+    return out
+
+
+def test_http_framing(node):
+    port = node.http
+    # pipelined requests are answered in order on one connection
+    out = raw(port, b"GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n"
+                    b"GET /nope HTTP/1.1\r\nHost: a\r\n\r\n"
+                    b"GET /readyz HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+    parts = out.split(b"HTTP/1.1 ")[1:]
+    assert [p[:3] for p in parts] == [b"200", b"404", b"200"], out
+    assert parts[0].endswith(b"ok\n") and b"ready" in parts[2]
+    # HTTP/1.0 without keep-alive: answered, then closed
+    out = raw(port, b"GET /healthz HTTP/1.0\r\n\r\n")
+    assert out.startswith(b"HTTP/1.1 200 ") and out.endswith(b"\r\n\r\nok\n")
+    # a chunked body is decoded (here: not an envelope, so 400 bad_envelope)
+    out = raw(port, b"POST /api/v1/transaction HTTP/1.1\r\nTransfer-Encoding: chunked\r\n"
+                    b"Connection: close\r\n\r\n1\r\n{\r\n1\r\n}\r\n0\r\n\r\n")
+    assert out.startswith(b"HTTP/1.1 400 ") and b'"bad_envelope"' in out
+    # Expect: 100-continue gets its interim answer before the body is sent
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    s.sendall(b"POST /api/v1/transaction HTTP/1.1\r\nContent-Length: 2\r\n"
+              b"Expect: 100-continue\r\nConnection: close\r\n\r\n")
+    assert s.recv(100) == b"HTTP/1.1 100 Continue\r\n\r\n"
+    s.sendall(b"{}")
+    out = b""
+    while (b := s.recv(65536)):
+        out += b
+    s.close()
+    assert out.startswith(b"HTTP/1.1 400 ") and b'"bad_envelope"' in out
+    # malformed heads, smuggling-prone framing and oversized heads: JSON errors
+    for data, status, code in [
+        (b"GET / HTTP/1.1\r\nBad header\r\n\r\n", b"400", b"bad_request"),
+        (b"POST / HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n",
+         b"400", b"bad_request"),
+        (b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", b"501", b"not_implemented"),
+        (b"GET / HTTP/1.1\r\nX: " + b"a" * 20000 + b"\r\n\r\n", b"431", b"header_too_large"),
+        (b"POST /api/v1/transaction HTTP/1.1\r\nContent-Length: 5000\r\n\r\n", b"413",
+         b"too_large"),
+    ]:
+        out = raw(port, data, shut=True)
+        assert out.startswith(b"HTTP/1.1 " + status + b" "), out[:200]
+        assert b"Content-Type: application/json" in out and b'"' + code + b'"' in out
+        assert b"Connection: close" in out
+    # HEAD: the headers of GET without the body
+    out = raw(port, b"HEAD /healthz HTTP/1.1\r\nConnection: close\r\n\r\n")
+    assert out.startswith(b"HTTP/1.1 200 ") and b"Content-Length: 3\r\n" in out
+    assert out.endswith(b"\r\n\r\n")
+    # a request cut short by the client is dropped without an answer
+    assert raw(port, b"POST /api/v1/transaction HTTP/1.1\r\nContent-Length: 10\r\n\r\n{",
+               shut=True) == b""
+    assert node.get("/healthz") == (200, "ok\n")
     assert node.stop() == 0
 
 
