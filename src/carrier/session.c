@@ -176,6 +176,8 @@ void link_close(carrier_link *l, const char *why)
     teardown(l);
 }
 
+static void event_cb(struct bufferevent *bev, short what, void *arg);
+
 static void flushed_cb(struct bufferevent *bev, void *arg)
 {
     (void)bev;
@@ -191,11 +193,12 @@ void link_close_after_flush(carrier_link *l, const char *why)
     if (l->state == LINK_UP)
         set_links_up(l->c, -1);
     l->state = LINK_CLOSING;
+    l->login_sent_ms = carrier_now_ms(); /* the answer has the response timeout to leave */
     if (evbuffer_get_length(bufferevent_get_output(l->bev)) == 0) {
         link_close(l, why);
         return;
     }
-    bufferevent_setcb(l->bev, NULL, flushed_cb, NULL, l);
+    bufferevent_setcb(l->bev, NULL, flushed_cb, event_cb, l);
     bufferevent_disable(l->bev, EV_READ);
 }
 
@@ -587,6 +590,8 @@ static void tick_link(carrier_link *l, uint64_t now)
             link_close(l, "login timeout");
         return;
     case LINK_CLOSING:
+        if (now - l->login_sent_ms > (uint64_t)cfg->response_timeout_ms)
+            link_close(l, "close timeout");
         return;
     case LINK_UP:
         break;

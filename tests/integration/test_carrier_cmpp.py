@@ -214,3 +214,14 @@ def test_keepalive_and_terminate(run):
     probe.wait_link(0)
     probe.wait_link(1)
     assert sim.stats()["logins"] == 2
+
+
+def test_malformed_frame_drops_link(run):
+    sim, probe = run()
+    probe.wait_link(1)
+    sim.control(cmd="garbage")
+    probe.wait_link(0)
+    assert any("why=malformed frame" in l for l in probe.lines)
+    probe.wait_link(1)
+    probe.submit(1, "13800138000", b"again")
+    assert probe.results([1])[1][0] == 0

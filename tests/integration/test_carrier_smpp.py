@@ -65,10 +65,12 @@ def test_bind_submit_udh_and_receipts(run):
     assert st["seq_errors"] == 0 and st["reports_sent"] == 2
 
 
-def test_hex_ack_decimal_receipt_matched(run):
-    # submit_sm_resp gives "1000001" in hex, the receipt the same id in decimal
+@pytest.mark.parametrize("tlvs", [False, True])
+def test_hex_ack_decimal_receipt_matched(run, tlvs):
+    # submit_sm_resp gives "1000001" in hex, the receipt text the same id in
+    # decimal (and, with tlvs, receipted_message_id in hex as in the ack)
     sim, probe = run(sim_args=["--msgid-hex-receipt-dec", "--report-before-ack",
-                               "--report-other-link"],
+                               "--report-other-link"] + (["--receipt-tlvs"] if tlvs else []),
                      probe_args=["--msgid-type", "1", "--connections", "2"])
     probe.wait_link(1)
     probe.wait_link(2)
@@ -81,7 +83,7 @@ def test_hex_ack_decimal_receipt_matched(run):
         assert st == 0
         assert mid == str(int(wire["861380013800%d" % i], 16))  # canonical: decimal
     reps = probe.reports([m for _, m in res.values()])
-    assert len(reps) == 4
+    assert len(reps) == 4 and all(r[:2] == (1, "DELIVRD") for r in reps.values())
 
 
 def test_mo_throttle_and_errors(run):
@@ -129,6 +131,15 @@ def test_drop_unbind_enquire_link(run):
     assert probe.results([1])[1][0] == 0
     st = sim.stats()
     assert st["logins"] == 3
+
+
+def test_malformed_frame_drops_link(run):
+    sim, probe = run()
+    probe.wait_link(1)
+    sim.control(cmd="garbage")
+    probe.wait_link(0)
+    assert any("why=malformed frame" in l for l in probe.lines)
+    probe.wait_link(1)
 
 
 def test_interop_net_smpp(run):

@@ -22,6 +22,7 @@ object a line in, one JSON answer a line out.
     {"cmd": "login", "status": S}          answer logins with S (null: check)
     {"cmd": "terminate"}                   CMPP TERMINATE / SMPP unbind to all
     {"cmd": "keepalive"}                   ACTIVE_TEST / enquire_link to all
+    {"cmd": "garbage"}                     a PDU header with an impossible length
 
 Once listening it prints "READY port=P control=C" on stdout. Standard
 library only; loopback only.
@@ -455,13 +456,17 @@ class Smsc:
         c = self.report_conn(c)
         stat = self.report_stat(dest)
         now = time.strftime("%y%m%d%H%M", time.gmtime(time.time() + 8 * 3600))
-        rid = str(n)  # receipts carry the id in decimal
-        if not self.a.msgid_hex_receipt_dec:
-            rid = str(n)
+        rid = str(n)  # receipt texts carry the id in decimal
         text = ("id:%s sub:001 dlvrd:%s submit date:%s done date:%s stat:%s err:%s text:" %
                 (rid, "001" if stat == "DELIVRD" else "000", now, now, stat,
                  "000" if stat == "DELIVRD" else "001")).encode()
-        body = encode_sm(dest, src, 0x04, 0, text)
+        tlvs = b""
+        if self.a.receipt_tlvs:  # receipted_message_id as in submit_sm_resp, message_state
+            wire_id = ("%X" % n) if self.a.msgid_hex_receipt_dec else str(n)
+            rid_tlv = wire_id.encode() + b"\0"
+            tlvs = (struct.pack(">HH", 0x001E, len(rid_tlv)) + rid_tlv +
+                    struct.pack(">HHB", 0x0427, 1, 2 if stat == "DELIVRD" else 5))
+        body = encode_sm(dest, src, 0x04, 0, text, tlvs=tlvs)
         c.send(self.pdu(DELIVER_SM, c.next_seq(), body))
         self.stats["reports_sent"] += 1
 
@@ -525,6 +530,10 @@ class Smsc:
                 else:
                     c.send(self.pdu(UNBIND, c.next_seq(), b""))
             return {"ok": True}
+        if cmd == "garbage":  # a header whose length is below the header size
+            for c in self.conns:
+                c.send(struct.pack(">III", 5, 0x80000004, 1) + (b"\0" * 4 if self.proto == "smpp" else b""))
+            return {"ok": True}
         if cmd == "keepalive":
             for c in self.conns:
                 if self.proto == "cmpp":
@@ -569,6 +578,8 @@ async def main():
     ap.add_argument("--report-other-link", action="store_true")
     ap.add_argument("--msgid-hex-receipt-dec", action="store_true",
                     help="SMPP: submit_sm_resp ids in hex, receipt ids in decimal")
+    ap.add_argument("--receipt-tlvs", action="store_true",
+                    help="SMPP: receipts also carry receipted_message_id and message_state")
     ap.add_argument("--verbose", action="store_true")
     ap.add_argument("--lifetime", type=float, default=600, help="exit after this many seconds")
     args = ap.parse_args()
