@@ -142,6 +142,17 @@ def test_no_answer_drops_link_after_retransmission(run):
     assert probe.results([1])[1][0] == 0
 
 
+def test_segment_fails_after_max_attempts(run):
+    # the gateway never answers: each link is dropped after T, the segment is
+    # sent again on the next one, and given up after --max-attempts links
+    sim, probe = run(probe_args=["--retries", "0", "--max-attempts", "2"])
+    probe.wait_link(1)
+    sim.control(cmd="stall", on=True)
+    probe.submit(1, "13800138001", b"a")
+    assert probe.results([1])[1] == (-1, "-")  # CARRIER_ETIMEOUT
+    assert sim.stats()["received"] == 2  # one send per link, no retransmission
+
+
 def test_flow_control_slows_down(run):
     sim, probe = run(probe_args=["--throttle-pause-ms", "100"])
     probe.wait_link(1)
