@@ -17,6 +17,7 @@
 
 #include "common/util.h"
 #include "hrss/codes.h"
+#include "store/replay_redis.h"
 
 typedef struct parse_ctx {
     const char *name;
@@ -133,6 +134,24 @@ static int parse_path(parse_ctx *p, node_config *c, size_t off, const char *v)
         return fail(p, "'%s' is not an absolute path", v);
     char **dst = FIELD(c, off, char *);
     free(*dst);
+    *dst = dup_or_die(v);
+    return 0;
+}
+
+/* "memory" (the default, NULL) or a redis:// URL (store/replay_redis.h). */
+static int parse_replay_store(parse_ctx *p, node_config *c, size_t off, const char *v)
+{
+    char **dst = FIELD(c, off, char *);
+    free(*dst);
+    *dst = NULL;
+    if (strcmp(v, "memory") == 0)
+        return 0;
+    replay_redis_config rc;
+    char buf[1024];
+    hrss_error e = {0};
+    if (replay_redis_parse_url(v, &rc, buf, sizeof(buf), &e) != HRSS_OK)
+        return fail(p, "replay_store: 'memory' or redis://[:PASSWORD@]HOST[:PORT][/PREFIX]: %s",
+                    e.msg);
     *dst = dup_or_die(v);
     return 0;
 }
@@ -324,6 +343,7 @@ static const key_def keys[] = {
     {"log", "access", parse_bool, OFF(log_access), 0},
     {"security", "replay_window", parse_window, OFF(replay_window_sec), 0},
     {"security", "replay_max_entries", parse_count, OFF(replay_max_entries), 0},
+    {"security", "replay_store", parse_replay_store, OFF(replay_store), 0},
     {"upstream", "breaker_failures", parse_failures, OFF(breaker_failures), 0},
     {"upstream", "breaker_cooldown", parse_cooldown, OFF(breaker_cooldown_ms), 0},
     {"audit", "retention", parse_retention, OFF(audit_retention_sec), 0},
@@ -376,6 +396,7 @@ void node_config_free(node_config *c)
     free(c->data_dir);
     free(c->tls_cert);
     free(c->tls_key);
+    free(c->replay_store);
     for (int i = 0; i < c->n_http_listen; i++)
         free(c->http_listen[i]);
     for (int i = 0; i < c->n_https_listen; i++)

@@ -53,6 +53,7 @@ typedef struct node_config {
     /* [security] */
     int64_t replay_window_sec; /* accepted |request time - now| and nonce memory */
     size_t replay_max_entries; /* nonces remembered at most; when full: refuse (20) */
+    char *replay_store;        /* NULL: in-process; "redis://...": shared by instances */
     /* [upstream] */
     int breaker_failures;      /* consecutive failures that open a breaker */
     int breaker_cooldown_ms;   /* open breaker: time before a half-open probe */

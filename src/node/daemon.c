@@ -298,11 +298,14 @@ static void reload(node *n)
     if (strcmp(c.system_code, o->system_code) != 0 || strcmp(c.area, o->area) != 0 ||
         strcmp(c.data_dir, o->data_dir) != 0 || c.workers != o->workers ||
         c.replay_max_entries != o->replay_max_entries ||
+        (c.replay_store == NULL) != (o->replay_store == NULL) ||
+        (c.replay_store != NULL && strcmp(c.replay_store, o->replay_store) != 0) ||
         c.idle_timeout_sec != o->idle_timeout_sec ||
         !same_list(c.http_listen, c.n_http_listen, o->http_listen, o->n_http_listen) ||
         !same_list(c.https_listen, c.n_https_listen, o->https_listen, o->n_https_listen))
         log_event(NODE_LOG_WARN, "reload_partial",
-                  "msg=\"node identity, data_dir, workers, replay_max_entries, idle_timeout or "
+                  "msg=\"node identity, data_dir, workers, replay_max_entries, replay_store, "
+                  "idle_timeout or "
                   "listen changed: "
                   "they take effect on restart\"");
     apply_reloadable(n, &c);
@@ -385,7 +388,8 @@ int node_daemon_run(const char *config_path)
         abort();
     pipeline_options po = {n.cfg.system_code, n.cfg.data_dir, n.cfg.workers, &n.snaps,
                            n.views, &n.replay_window_sec, n.cfg.replay_window_sec,
-                           n.cfg.replay_max_entries, &n.log_access, NULL, NULL};
+                           n.cfg.replay_max_entries, &n.log_access, NULL, NULL,
+                           n.cfg.replay_store};
     n.metrics = metrics_new(n.cfg.workers);
     po.metrics = n.metrics;
     char aerr[AUDIT_ERR_MAX];

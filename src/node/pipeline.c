@@ -39,6 +39,7 @@
 #include "metrics.h"
 #include "net/hserver.h"
 #include "net/upstream.h"
+#include "store/replay_redis.h"
 
 #define UPSTREAM_MAX_BODY (4u * 1024 * 1024)
 
@@ -420,8 +421,16 @@ int pipeline_new(const pipeline_options *o, pipeline **out, char err[PIPELINE_ER
         snprintf(err, PIPELINE_ERR_MAX, "id generator in %.200s: %s", dir, e.msg);
         goto done;
     }
-    if (hrss_replay_memory_new(o->replay_max_entries, o->replay_ttl_sec, &p->replay, &e) !=
-        HRSS_OK) {
+    if (o->replay_store != NULL) { /* shared by several instances (store/replay_redis.h) */
+        replay_redis_config rcfg;
+        char url[1024];
+        if (replay_redis_parse_url(o->replay_store, &rcfg, url, sizeof(url), &e) != HRSS_OK ||
+            replay_redis_new(&rcfg, o->replay_ttl_sec, &p->replay, &e) != HRSS_OK) {
+            snprintf(err, PIPELINE_ERR_MAX, "%s", e.msg);
+            goto done;
+        }
+    } else if (hrss_replay_memory_new(o->replay_max_entries, o->replay_ttl_sec, &p->replay,
+                                      &e) != HRSS_OK) {
         snprintf(err, PIPELINE_ERR_MAX, "replay store: %s", e.msg);
         goto done;
     }

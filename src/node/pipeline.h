@@ -36,6 +36,7 @@ typedef struct pipeline_options {
     atomic_int *log_access; /* event=transaction lines (reloadable) */
     metrics *metrics;       /* counters; may be NULL */
     audit *audit;           /* audit trail; may be NULL */
+    const char *replay_store; /* NULL: in-process; else a redis:// URL */
 } pipeline_options;
 
 typedef struct pipeline pipeline;
