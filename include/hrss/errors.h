@@ -45,7 +45,11 @@ extern "C" {
     X(EIO, -16, "input/output error")                                                              \
     X(ETYPE, -17, "wrong JSON type")                                                               \
     X(ERANGE, -18, "value out of range")                                                           \
-    X(ENOTFOUND, -19, "not found")
+    X(ENOTFOUND, -19, "not found")                                                                 \
+    X(ENET, -20, "peer unreachable")                                                               \
+    X(ETIMEOUT, -21, "timed out")                                                                  \
+    X(EMISMATCH, -22, "response does not answer the request")                                      \
+    X(EHTTP, -23, "HTTP error status")
 
 typedef enum hrss_errcode {
 #define HRSS__ERR_ENUM(name, num, text) HRSS_##name = (num),

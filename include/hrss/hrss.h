@@ -11,6 +11,8 @@
 #include "envelope.h"
 #include "sign.h"
 #include "replay.h"
+#include "client.h"
+#include "provider.h"
 
 #define HRSS_VERSION "0.1.0"
 
