@@ -420,7 +420,7 @@ fallback:
     res = NULL;
     if (st == HRSS_COMM_SYSTEM_ERROR && msg != NULL && strncmp(msg, "provider:", 9) == 0)
         return hrss__error(err, HRSS_EIO, "cannot build the response: %s", e.msg);
-    char why[HRSS_ERROR_MSG_MAX + 32];
+    char why[HRSS_ERROR_MSG_MAX + 64];
     snprintf(why, sizeof(why), "provider: cannot build the response: %s", e.msg);
     return respond(p, req, NULL, HRSS_COMM_SYSTEM_ERROR, NULL, why, NULL, out, outlen, err);
 }
