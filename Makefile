@@ -4,7 +4,8 @@
 #   make fuzz     build the libFuzzer targets with clang and run each (FUZZ_SECONDS, default 60)
 #   make bench    run the benchmarks (crypto against openssl speed, node against nginx)
 #   make bench-node  hrss-node against nginx as a reverse proxy (bench/node.sh)
-#   make demo     start the system and show it working
+#   make demo     start the node and the demo provider, show transactions, stay up until Ctrl-C
+#                 (make demo ARGS=--once: exit after the steps, 0 when all behaved as shown)
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 
@@ -43,7 +44,7 @@ bench-node: all
 	bench/node.sh build
 
 demo: all
-	scripts/demo.sh build
+	scripts/demo.sh build $(ARGS)
 
 clean:
 	rm -rf build

@@ -1,78 +1,87 @@
 #!/usr/bin/env bash
-# make demo: shows what hrss does today, step by step, with the real tools:
-# an LD/T 6008 request is completed, signed (SM2, HMAC-SM3), checked,
-# tampered with and refused; its body is encrypted with SM4 and SM2; then the
-# platform node starts on loopback with its registry. Work files go under
-# ./var/demo. Exit status 0 when every step behaved as shown.
-#   scripts/demo.sh BUILD_DIR
+# make demo: the platform at work on loopback. hrss-node and
+# hrss-demo-provider start with SQLite under ./var/demo, the systems,
+# services and grants are registered, then real transactions go through the
+# node with `hrss call` (the SDK's caller API), one explanation line before
+# each: plain, SM4, SM2, paged, batch, no grant (50), tampered signature
+# (30), replay (refused). Then it stays up and prints the URLs until Ctrl-C.
+#   scripts/demo.sh BUILD_DIR [--once]
+# --once exits after the steps: 0 when every step behaved as shown.
 set -euo pipefail
-build=${1:-build}
-hrss="$(cd "$build" && pwd)/hrss"
-node="$(cd "$build" && pwd)/hrss-node"
+build=$(cd "${1:-build}" && pwd)
+once=0
+[[ ${2:-} == --once ]] && once=1
+hrss="$build/hrss"
+node="$build/hrss-node"
+provider="$build/hrss-demo-provider"
 top=$(cd "$(dirname "$0")/.." && pwd)
 work=${HRSS_DEMO_DIR:-"$top/var/demo"}
+for b in "$hrss" "$node" "$provider"; do
+  [[ -x $b ]] || { echo "demo: $b is missing: run 'make' first" >&2; exit 1; }
+done
 rm -rf "$work"
 mkdir -p "$work"
 export HRSS_STATE_DIR="$work/state"
 step=0
-say() { step=$((step + 1)); printf '\n\033[1m%d. %s\033[0m\n' "$step" "$*"; }
-show() { python3 -m json.tool --no-ensure-ascii "$1"; }
+bold() { if [[ -t 1 ]]; then printf '\033[1m%s\033[0m\n' "$*"; else printf '%s\n' "$*"; fi; }
+say() { step=$((step + 1)); echo; bold "$step. $*"; }
 fail() { echo "demo: FAILED: $*" >&2; exit 1; }
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 
-say "A caller's request as a vendor writes it: header without ids, time, nonce or signature"
-cat >"$work/request.json" <<'JSON'
-{"header":{"serviceCode":"S110000Y70PYTjb","appCode":"B100000KJGK","serviceAreaCode":"110000"},
- "body":{"aac003":"张三","aac002":"110101199003077777"}}
-JSON
-show "$work/request.json"
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
 
-say "The strict checker lists what is missing (tables 1 and 2 of LD/T 6008):"
-if "$hrss" envelope check <"$work/request.json"; then fail "incomplete request accepted"; fi
+# ---- the cast: a ministry caller (HMAC-SM3), a Guangdong caller (SM2),
+# ---- the Beijing provider (SM2) and its four services ----
+CALLER=B100000KJGK
+CALLER2=S440000GDR1
+PROV=S110000Y70P
+SM4_KEY=1234567890123456
+printf 'demo-secret-0123456789' >"$work/caller.secret"
+"$hrss" keygen sm2 --out "$work/caller2" >/dev/null
+"$hrss" keygen sm2 --out "$work/provider" >/dev/null
+node_port=$(free_port)
+prov_port=$(free_port)
+NODE="http://127.0.0.1:$node_port"
 
-say "The caller makes an SM2 key pair (SM2 with SM3, user ID 1234567812345678)"
-"$hrss" keygen sm2 --out "$work/caller"
-ls -l "$work/caller.key" "$work/caller.pub" | awk '{print "   ", $1, $NF}'
+python3 - "$work" "$prov_port" <<'PY'
+import json, sys
+work, port = sys.argv[1], sys.argv[2]
+pub = lambda n: open(f"{work}/{n}.pub").read()
+up = [f"http://127.0.0.1:{port}/"]
+svc = lambda s, name: {"code": "S110000Y70P" + s, "name": name, "provider": "S110000Y70P",
+                       "upstreams": up, "timeoutMs": 3000, "retries": 1}
+doc = {
+  "systems": [
+    {"code": "B100000KJGK", "name": "ministry caller", "level": "B", "area": "100000",
+     "status": "active", "signature": "hmac-sm3", "secret": "demo-secret-0123456789",
+     "allowedIps": ["127.0.0.1"]},
+    {"code": "S440000GDR1", "name": "Guangdong caller", "level": "S", "area": "440000",
+     "status": "active", "signature": "sm2", "publicKey": pub("caller2"),
+     "allowedIps": ["127.0.0.1"]},
+    {"code": "S110000Y70P", "name": "Beijing social security", "level": "S", "area": "110000",
+     "status": "active", "signature": "sm2", "publicKey": pub("provider"),
+     "allowedIps": ["127.0.0.1"]}],
+  "services": [svc("SBKZ", "social security card status"), svc("JYJL", "employment history"),
+               svc("YLYE", "pension account balance"), svc("LSGS", "temporary card loss")],
+  "grants": [
+    {"caller": "B100000KJGK", "service": "S110000Y70PSBKZ"},
+    {"caller": "B100000KJGK", "service": "S110000Y70PJYJL"},
+    {"caller": "B100000KJGK", "service": "S110000Y70PYLYE", "encryption": "sm4-ecb",
+     "key": "1234567890123456"},
+    {"caller": "S440000GDR1", "service": "S110000Y70PSBKZ", "encryption": "sm2"},
+    {"caller": "S440000GDR1", "service": "S110000Y70PLSGS", "encryption": "sm2"}]}
+json.dump(doc, open(f"{work}/registry.json", "w"), ensure_ascii=False, indent=1)
+PY
 
-say "hrss sign fills serviceReqId, serviceReqTime and nonce, then signs the canonical header"
-"$hrss" sign --profile sm2 --key "$work/caller.key" <"$work/request.json" >"$work/signed.json"
-show "$work/signed.json"
-"$hrss" envelope check <"$work/signed.json" >/dev/null || fail "signed request invalid"
-
-say "The signed string (every header field but the signature, sorted, joined with &):"
-"$hrss" verify --print-canonical <"$work/signed.json"
-
-say "The receiver verifies with the caller's public key:"
-"$hrss" verify --profile sm2 --key "$work/caller.pub" <"$work/signed.json" || fail "verify"
-
-say "Someone changes the service code on the way: the signature no longer matches"
-sed 's/S110000Y70PYTjb/S110000Y70PXXXX/' "$work/signed.json" >"$work/tampered.json"
-if "$hrss" verify --profile sm2 --key "$work/caller.pub" <"$work/tampered.json"; then
-  fail "tampered request verified"
-fi
-
-say "The same with an HMAC-SM3 secret shared with the node (secret read from a file)"
-printf 'demo-secret-0123456789' >"$work/secret"
-"$hrss" sign --profile hmac-sm3 --secret-file "$work/secret" <"$work/request.json" >"$work/hmac.json"
-python3 -c 'import json,sys; print("    signature:", json.load(open(sys.argv[1]))["header"]["signature"])' "$work/hmac.json"
-"$hrss" verify --profile hmac-sm3 --secret-file "$work/secret" <"$work/hmac.json" || fail "hmac verify"
-
-say "Body encryption, SM4-ECB with the grant's 16-digit key (7.1.1.1): ciphertext, then back"
-printf '%s' '{"aac002":"110101199003077777"}' | "$hrss" sm4 encrypt --key 1234567890123456 | tee "$work/body.sm4"
-"$hrss" sm4 decrypt --key 1234567890123456 <"$work/body.sm4"; echo
-
-say "Body encryption, SM2 with the recipient's public key (C1C3C2), then the private key decrypts"
-printf '%s' '{"aac002":"110101199003077777"}' | "$hrss" sm2 encrypt --key "$work/caller.pub" >"$work/body.sm2"
-cut -c1-72 "$work/body.sm2" | sed 's/$/.../'
-"$hrss" sm2 decrypt --key "$work/caller.key" <"$work/body.sm2"; echo
-
-say "Fresh serviceReqIds: system code + CST date + 9-digit sequence, never repeated"
-"$hrss" id new --system B100000KJGK --count 3
-
-if [[ -x $node ]]; then
-  say "The platform node starts on loopback with its SQLite registry under var/demo"
-  port=18080
-  while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
-  cat >"$work/node.conf" <<CONF
+cat >"$work/node.conf" <<CONF
 [node]
 system_code = B100000N0D1
 area = 100000
@@ -80,38 +89,110 @@ data_dir = $work/node
 workers = 1
 drain_timeout = 5s
 [http]
-listen = 127.0.0.1:$port
+listen = 127.0.0.1:$node_port
 [log]
 level = warn
 CONF
-  cat >"$work/registry.json" <<'JSON'
-{"systems":[
-  {"code":"B100000KJGK","name":"ministry caller","level":"B","area":"100000","status":"active",
-   "signature":"hmac-sm3","secret":"demo-secret-0123456789","allowedIps":["127.0.0.1"]},
-  {"code":"S110000Y70P","name":"Beijing provider","level":"S","area":"110000","status":"active",
-   "signature":"sm3","allowedIps":["127.0.0.1"]}],
- "services":[{"code":"S110000Y70PYTjb","name":"card status","provider":"S110000Y70P",
-   "upstreams":["http://127.0.0.1:9/card"],"timeoutMs":3000,"retries":1}],
- "grants":[{"caller":"B100000KJGK","service":"S110000Y70PYTjb","expires":null,"revoked":false}]}
-JSON
-  "$node" --config "$work/node.conf" registry import "$work/registry.json"
-  "$node" --config "$work/node.conf" 2>"$work/node.log" &
-  pid=$!
-  trap 'kill $pid 2>/dev/null || true' EXIT
-  for _ in $(seq 50); do
-    curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
-    sleep 0.1
-  done
-  printf '    GET /healthz  -> %s\n' "$(curl -fsS "http://127.0.0.1:$port/healthz")"
-  printf '    GET /readyz   -> %s\n' "$(curl -fsS "http://127.0.0.1:$port/readyz")"
-  printf '    GET /registry/version -> %s\n' "$(curl -fsS "http://127.0.0.1:$port/registry/version")"
-  echo "    (registry export, secrets redacted:)"
-  "$node" --config "$work/node.conf" registry export | head -c 300; echo ...
-  kill -TERM "$pid"
-  wait "$pid" || fail "node did not stop cleanly"
-  trap - EXIT
-  echo "    node drained and stopped on SIGTERM"
-fi
 
-printf '\n\033[1mdemo: every step behaved as shown.\033[0m\n'
-printf 'Next: the node relays these transactions to providers (routing, grants, audit).\n'
+bold "hrss demo: one node, one provider, two callers, on 127.0.0.1 (work files in $work)"
+"$node" --config "$work/node.conf" registry import "$work/registry.json" >/dev/null
+"$node" --config "$work/node.conf" 2>"$work/node.log" &
+pids+=($!)
+"$provider" --db "$work/provider.db" --listen "127.0.0.1:$prov_port" --key "$work/provider.key" \
+  --registry "$work/registry.json" --require-grant --state-dir "$work/state" \
+  2>"$work/provider.log" &
+pids+=($!)
+ready=0
+for _ in $(seq 100); do
+  if curl -fsS "$NODE/readyz" >/dev/null 2>&1 &&
+     curl -fsS "http://127.0.0.1:$prov_port/healthz" >/dev/null 2>&1; then ready=1; break; fi
+  sleep 0.1
+done
+[[ $ready -eq 1 ]] || { cat "$work/node.log" "$work/provider.log" >&2; fail "node or provider did not start"; }
+echo "node $NODE (registry: 3 systems, 4 services, 5 grants), provider http://127.0.0.1:$prov_port"
+
+# Three fictitious insured persons of the provider's fixture.
+mapfile -t persons < <("$provider" --db "$work/provider.db" --list | head -3 | cut -f1)
+P1=${persons[0]} P2=${persons[1]} P3=${persons[2]}
+
+call1() { # the ministry caller
+  "$hrss" call --node "$NODE" --system $CALLER --secret-file "$work/caller.secret" \
+    --provider-key "$work/provider.pub" --area 110000 "$@"
+}
+call2() { # the Guangdong caller
+  "$hrss" call --node "$NODE" --system $CALLER2 --key "$work/caller2.key" \
+    --provider-key "$work/provider.pub" --area 110000 "$@"
+}
+expect_status() { # FILE STATUS
+  grep -q "\"commStatus\": \"$2\"" "$1" || grep -q "\"commStatus\":\"$2\"" "$1" ||
+    fail "step $step: expected commStatus $2"
+}
+
+say "A plain call: card status of one person (6.2.2.1). The SDK makes ids, time and nonce, signs (HMAC-SM3) and checks the provider's SM2 signature on the answer:"
+echo "{\"aac002\":\"$P1\"}" | call1 --service ${PROV}SBKZ >"$work/1.out" || fail "plain call"
+cat "$work/1.out"; expect_status "$work/1.out" 00
+
+say "An SM4-encrypted call (pension balance, the grant's 16-digit key): ciphertext on the wire both ways, plaintext after decryption:"
+echo "{\"aac002\":\"$P1\"}" | call1 --service ${PROV}YLYE --encrypt sm4 --sm4-key $SM4_KEY --wire \
+  >"$work/2.out" || fail "sm4 call"
+cat "$work/2.out"; expect_status "$work/2.out" 00
+grep -q "$P1" <(sed -n '/^--> request/,/^=== response/p' "$work/2.out") && fail "plaintext on the wire"
+
+say "An SM2-encrypted call by the Guangdong caller: the request sealed with the provider's public key, the answer with the caller's (DESIGN 5), SM2 signatures both ways:"
+echo "{\"aac002\":\"$P2\"}" | call2 --service ${PROV}SBKZ --encrypt sm2 --wire >"$work/3.out" ||
+  fail "sm2 call"
+cat "$work/3.out"; expect_status "$work/3.out" 00
+
+say "A paged query (6.2.2.2): employment history, page 1 of 2 rows; totalCount and totalPage come back with the list:"
+echo "{\"aac002\":\"$P1\",\"cpage\":1,\"rows\":2}" | call1 --service ${PROV}JYJL >"$work/4.out" ||
+  fail "paged call"
+cat "$work/4.out"; expect_status "$work/4.out" 00; grep -q '"totalPage"' "$work/4.out" || fail "no totalPage"
+
+say "A batch query (6.2.2.3): the card status of three persons in one call:"
+echo "{\"totalCount\":3,\"list\":[{\"aac002\":\"$P1\"},{\"aac002\":\"$P2\"},{\"aac002\":\"$P3\"}]}" |
+  call1 --service ${PROV}SBKZ >"$work/5.out" || fail "batch call"
+cat "$work/5.out"; expect_status "$work/5.out" 00
+
+say "A call without a grant: the ministry caller asks for a card loss it was never granted; the node refuses with commStatus 50:"
+rc=0; echo "{\"aac002\":\"$P1\"}" | call1 --service ${PROV}LSGS >"$work/6.out" || rc=$?
+cat "$work/6.out"; [[ $rc -eq 1 ]] || fail "no-grant call exited $rc"; expect_status "$work/6.out" 50
+
+say "A tampered signature: a request signed with hrss sign, one character of its signature changed, posted with curl; commStatus 30:"
+printf '{"header":{"serviceCode":"%sSBKZ","appCode":"%s","serviceAreaCode":"110000"},"body":{"aac002":"%s"}}' \
+  $PROV $CALLER "$P1" >"$work/7.req"
+"$hrss" sign --profile hmac-sm3 --secret-file "$work/caller.secret" <"$work/7.req" >"$work/7.signed"
+python3 - "$work/7.signed" <<'PY'
+import json, sys
+p = sys.argv[1]; d = json.load(open(p))
+s = d["header"]["signature"]; d["header"]["signature"] = ("0" if s[0] != "0" else "1") + s[1:]
+json.dump(d, open(p, "w"), ensure_ascii=False, separators=(",", ":"))
+PY
+curl -sS -H 'Content-Type: application/json' --data-binary @"$work/7.signed" "$NODE/api/v1/transaction" |
+  python3 -m json.tool --indent 2 --no-ensure-ascii | tee "$work/7.out"
+expect_status "$work/7.out" 30
+
+say "A replay: the same signed request posted twice; the first goes through, the second is refused (nonce replayed, 30):"
+"$hrss" sign --profile hmac-sm3 --secret-file "$work/caller.secret" <"$work/7.req" >"$work/8.signed"
+curl -sS -H 'Content-Type: application/json' --data-binary @"$work/8.signed" "$NODE/api/v1/transaction" \
+  >"$work/8a.out"
+python3 -c 'import json,sys; h=json.load(open(sys.argv[1]))["header"]; print("    first:  commStatus", h["commStatus"], h.get("msg", ""))' "$work/8a.out"
+expect_status "$work/8a.out" 00
+curl -sS -H 'Content-Type: application/json' --data-binary @"$work/8.signed" "$NODE/api/v1/transaction" |
+  python3 -m json.tool --indent 2 --no-ensure-ascii | tee "$work/8b.out"
+expect_status "$work/8b.out" 30
+grep -q 'nonce replayed' "$work/8b.out" || fail "replay not named"
+
+echo
+bold "demo: every step behaved as shown."
+cat <<EOF
+  node       $NODE/api/v1/transaction   (health: $NODE/healthz, metrics: $NODE/metrics)
+  provider   http://127.0.0.1:$prov_port/   (health: /healthz)
+  try        echo '{"aac002":"$P1"}' | $hrss call --node $NODE --system $CALLER \\
+               --secret-file $work/caller.secret --provider-key $work/provider.pub \\
+               --service ${PROV}SBKZ --area 110000
+EOF
+if [[ $once -eq 1 ]]; then
+  exit 0
+fi
+echo "Running; Ctrl-C stops the node and the provider."
+wait -n "${pids[@]}" || true

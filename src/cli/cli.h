@@ -52,5 +52,6 @@ int cmd_envelope(int argc, char **argv); /* cmd_envelope.c */
 int cmd_id(int argc, char **argv);       /* cmd_envelope.c */
 int cmd_sign(int argc, char **argv);     /* cmd_sign.c */
 int cmd_verify(int argc, char **argv);   /* cmd_sign.c */
+int cmd_call(int argc, char **argv);     /* cmd_call.c */
 
 #endif

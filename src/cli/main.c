@@ -16,6 +16,7 @@ static const cli_cmd commands[] = {
     {"sign", cmd_sign, "complete and sign a request envelope"},
     {"verify", cmd_verify, "verify a request envelope's signature"},
     {"id", cmd_id, "make serviceReqId/serviceResId values"},
+    {"call", cmd_call, "make a transaction through a node"},
 };
 
 static void usage(FILE *f)
