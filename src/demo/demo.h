@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "hrss/hrss.h"
+#include "hrss/person.h"
 
 /* The four services, as suffixes of the provider's system code. */
 #define DEMO_SVC_CARD "SBKZ"    /* social security card status: object or batch */
@@ -26,11 +27,11 @@
  * 0 or -1 with a message on stderr. */
 int fixture_open(const char *path, sqlite3 **out);
 
-/* 1 when s is 18 characters with a valid GB 11643 check digit. */
+/* 1 when s is a valid social security number (hrss_ssn_check). */
 int fixture_id_valid(const char *s);
 
-/* "110101********0236" for an 18-character number; "张*" / "欧阳**" for a
- * name (the first character kept). out must hold 64 bytes. */
+/* hrss_ssn_mask of id ("110101********0236"); a name with its first
+ * character kept ("张*", "欧***"). out must hold 64 bytes. */
 void fixture_mask_id(const char *id, char out[64]);
 void fixture_mask_name(const char *name, char out[64]);
 

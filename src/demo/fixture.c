@@ -46,33 +46,14 @@ static uint32_t next(void)
     return (uint32_t)((rng * 0x2545F4914F6CDD1DULL) >> 32);
 }
 
-static char check_digit(const char *first17)
-{
-    static const int w[17] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
-    int sum = 0;
-    for (int i = 0; i < 17; i++)
-        sum += (first17[i] - '0') * w[i];
-    return "10X98765432"[sum % 11];
-}
-
 int fixture_id_valid(const char *s)
 {
-    if (s == NULL || strlen(s) != 18)
-        return 0;
-    for (int i = 0; i < 17; i++)
-        if (s[i] < '0' || s[i] > '9')
-            return 0;
-    return check_digit(s) == s[17];
+    return s != NULL && hrss_ssn_check(s, strlen(s), NULL) == HRSS_OK;
 }
 
 void fixture_mask_id(const char *id, char out[64])
 {
-    size_t n = strlen(id);
-    if (n != 18) {
-        snprintf(out, 64, "****");
-        return;
-    }
-    snprintf(out, 64, "%.6s********%.4s", id, id + 14);
+    hrss_ssn_mask(id, strlen(id), out);
 }
 
 void fixture_mask_name(const char *name, char out[64])
@@ -118,7 +99,7 @@ static int generate(sqlite3 *db)
         int day = 1 + (int)(next() % 28);
         snprintf(id, sizeof(id), "%s%04d%02d%02d%03u", districts[next() % LEN(districts)], year,
                  month, day, next() % 1000);
-        id[17] = check_digit(id);
+        id[17] = hrss_ssn_check_char(id);
         id[18] = '\0';
         snprintf(name, sizeof(name), "%s%s%s", surnames[next() % LEN(surnames)],
                  given[next() % LEN(given)], next() % 2 ? given[next() % LEN(given)] : "");
