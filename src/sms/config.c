@@ -1,0 +1,534 @@
+/*
+ * sms/config.c - strict parser of the hrss-sms configuration (config.h).
+ * Keys are one table (section, key, parser, field) as nginx modules declare
+ * directives; [carrier NAME] sections may repeat, one per link.
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/util.h"
+
+typedef struct pctx {
+    const char *name;
+    int line;
+    char *err;
+} pctx;
+
+typedef int (*parse_fn)(pctx *p, void *field, const char *v);
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+static int fail(pctx *p, const char *fmt, ...)
+{
+    int n = p->line > 0 ? snprintf(p->err, SMS_CONFIG_ERR_MAX, "%s:%d: ", p->name, p->line)
+                        : snprintf(p->err, SMS_CONFIG_ERR_MAX, "%s: ", p->name);
+    if (n < 0 || n >= SMS_CONFIG_ERR_MAX - 1)
+        return -1;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(p->err + n, SMS_CONFIG_ERR_MAX - (size_t)n, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static char *dup_or_die(const char *s)
+{
+    char *d = strdup(s);
+    if (d == NULL)
+        abort();
+    return d;
+}
+
+static int parse_u64(const char *s, const char **end, int64_t *out)
+{
+    int64_t n = 0;
+    if (*s < '0' || *s > '9')
+        return -1;
+    while (*s >= '0' && *s <= '9') {
+        if (n > (INT64_MAX - 9) / 10)
+            return -1;
+        n = n * 10 + (*s++ - '0');
+    }
+    *end = s;
+    *out = n;
+    return 0;
+}
+
+static int p_string(pctx *p, void *f, const char *v)
+{
+    char **dst = f;
+    if (v[0] == '\0')
+        return fail(p, "empty value");
+    free(*dst);
+    *dst = dup_or_die(v);
+    return 0;
+}
+
+static int p_path(pctx *p, void *f, const char *v)
+{
+    if (v[0] != '/')
+        return fail(p, "'%s' is not an absolute path", v);
+    return p_string(p, f, v);
+}
+
+static int int_range(pctx *p, void *f, const char *v, int64_t min, int64_t max)
+{
+    const char *e;
+    int64_t n;
+    if (parse_u64(v, &e, &n) != 0 || *e != '\0' || n < min || n > max)
+        return fail(p, "'%s' is not a whole number from %" PRId64 " to %" PRId64, v, min, max);
+    *(int *)f = (int)n;
+    return 0;
+}
+
+static int p_workers(pctx *p, void *f, const char *v)
+{
+    if (strcmp(v, "auto") == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        *(int *)f = n < 1 ? 1 : n > 64 ? 64 : (int)n;
+        return 0;
+    }
+    return int_range(p, f, v, 1, 256);
+}
+
+static int p_parts(pctx *p, void *f, const char *v)
+{
+    return int_range(p, f, v, 1, SMS_MAX_PARTS);
+}
+
+static int p_batch(pctx *p, void *f, const char *v)
+{
+    return int_range(p, f, v, 1, 10000);
+}
+
+static int p_count(pctx *p, void *f, const char *v)
+{
+    return int_range(p, f, v, 0, 1000);
+}
+
+static int p_port(pctx *p, void *f, const char *v)
+{
+    return int_range(p, f, v, 1, 65535);
+}
+
+static int p_window(pctx *p, void *f, const char *v)
+{
+    return int_range(p, f, v, 1, 1024);
+}
+
+static int p_rate(pctx *p, void *f, const char *v)
+{
+    return int_range(p, f, v, 0, 1000000);
+}
+
+static int p_conns(pctx *p, void *f, const char *v)
+{
+    return int_range(p, f, v, 1, 64);
+}
+
+static int p_duration(pctx *p, void *f, const char *v)
+{
+    static const struct {
+        const char *s;
+        int64_t m;
+    } u[] = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"d", 86400000}};
+    const char *e;
+    int64_t n;
+    if (parse_u64(v, &e, &n) == 0)
+        for (size_t i = 0; i < HRSS_ARRAY_LEN(u); i++)
+            if (strcmp(e, u[i].s) == 0 && n <= INT64_C(400) * 86400000 / u[i].m) {
+                *(int64_t *)f = n * u[i].m;
+                return 0;
+            }
+    return fail(p, "'%s' is not a duration (a number with a unit: ms, s, m, h, d; at most 400d)",
+                v);
+}
+
+static int p_duration_int(pctx *p, void *f, const char *v)
+{
+    int64_t ms;
+    if (p_duration(p, &ms, v) != 0)
+        return -1;
+    if (ms > INT32_MAX)
+        return fail(p, "'%s' is too long", v);
+    *(int *)f = (int)ms;
+    return 0;
+}
+
+static int p_duration_sec(pctx *p, void *f, const char *v)
+{
+    int64_t ms;
+    if (p_duration(p, &ms, v) != 0)
+        return -1;
+    if (ms < 1000 || ms > 86400000)
+        return fail(p, "'%s' must be from 1s to 1d", v);
+    *(int *)f = (int)(ms / 1000);
+    return 0;
+}
+
+static int p_size(pctx *p, void *f, const char *v)
+{
+    const char *e;
+    int64_t n, m = 0;
+    if (parse_u64(v, &e, &n) == 0)
+        m = strcmp(e, "") == 0 ? 1 : strcmp(e, "K") == 0 ? 1024 : strcmp(e, "M") == 0 ? 1 << 20 : 0;
+    if (m == 0 || n > (64 << 20) / m || n * m < 1024)
+        return fail(p, "'%s' is not a size from 1K to 64M (bytes, or a number with K or M)", v);
+    *(size_t *)f = (size_t)(n * m);
+    return 0;
+}
+
+static int p_bool(pctx *p, void *f, const char *v)
+{
+    if (strcmp(v, "on") == 0 || strcmp(v, "yes") == 0 || strcmp(v, "true") == 0)
+        *(int *)f = 1;
+    else if (strcmp(v, "off") == 0 || strcmp(v, "no") == 0 || strcmp(v, "false") == 0)
+        *(int *)f = 0;
+    else
+        return fail(p, "'%s' is not on or off", v);
+    return 0;
+}
+
+static int p_level(pctx *p, void *f, const char *v)
+{
+    for (int i = 0; i <= SMS_LOG_DEBUG; i++)
+        if (strcmp(v, sms_log_level_name((sms_log_level)i)) == 0) {
+            *(sms_log_level *)f = (sms_log_level)i;
+            return 0;
+        }
+    return fail(p, "'%s' is not a log level (error, warn, info, debug)", v);
+}
+
+static int p_protocol(pctx *p, void *f, const char *v)
+{
+    if (strcmp(v, "cmpp") == 0)
+        *(int *)f = 0;
+    else if (strcmp(v, "smpp") == 0)
+        *(int *)f = 1;
+    else
+        return fail(p, "'%s' is not a protocol (cmpp or smpp)", v);
+    return 0;
+}
+
+static int p_operators(pctx *p, void *f, const char *v)
+{
+    int set = 0;
+    char buf[128];
+    snprintf(buf, sizeof(buf), "%s", v);
+    for (char *s = buf, *next; s != NULL && *s != '\0'; s = next) {
+        next = strchr(s, ',');
+        if (next != NULL)
+            *next++ = '\0';
+        while (*s == ' ')
+            s++;
+        size_t n = strlen(s);
+        while (n > 0 && s[n - 1] == ' ')
+            s[--n] = '\0';
+        sms_operator op = sms_operator_parse(s);
+        if (op == SMS_OP_NONE)
+            return fail(p, "'%s' is not an operator (mobile, unicom, telecom)", s);
+        set |= 1 << op;
+    }
+    if (set == 0)
+        return fail(p, "no operator");
+    *(int *)f = set;
+    return 0;
+}
+
+/* listen = A, B: appended to a list */
+static int add_listen(pctx *p, char **list, int *n, const char *v)
+{
+    char buf[1024];
+    snprintf(buf, sizeof(buf), "%s", v);
+    for (char *s = buf, *next; s != NULL; s = next) {
+        next = strchr(s, ',');
+        if (next != NULL)
+            *next++ = '\0';
+        while (*s == ' ')
+            s++;
+        size_t l = strlen(s);
+        while (l > 0 && s[l - 1] == ' ')
+            s[--l] = '\0';
+        const char *colon = strrchr(s, ':');
+        if (l == 0 || colon == NULL || colon[1] == '\0')
+            return fail(p, "'%s' is not HOST:PORT", s);
+        if (*n >= SMS_CONFIG_MAX_LISTEN)
+            return fail(p, "more than %d listeners", SMS_CONFIG_MAX_LISTEN);
+        list[(*n)++] = dup_or_die(s);
+    }
+    return 0;
+}
+
+#define OFF(f) offsetof(sms_config, f)
+#define COFF(f) offsetof(sms_carrier_conf, f)
+
+static const struct key {
+    const char *section; /* "carrier" for [carrier NAME] */
+    const char *key;
+    parse_fn parse;
+    size_t off;
+    int required;
+} keys[] = {
+    {"sms", "data_dir", p_path, OFF(data_dir), 1},
+    {"sms", "workers", p_workers, OFF(workers), 0},
+    {"sms", "drain_timeout", p_duration_int, OFF(drain_timeout_ms), 0},
+    {"sms", "max_parts", p_parts, OFF(max_parts), 0},
+    {"http", "body_limit", p_size, OFF(body_limit), 0},
+    {"http", "idle_timeout", p_duration_sec, OFF(idle_timeout_sec), 0},
+    {"https", "cert", p_path, OFF(tls_cert), 0},
+    {"https", "key", p_path, OFF(tls_key), 0},
+    {"log", "level", p_level, OFF(log_level), 0},
+    {"log", "access", p_bool, OFF(log_access), 0},
+    {"queue", "batch_max", p_batch, OFF(batch_max), 0},
+    {"queue", "retry_max", p_count, OFF(retry_max), 0},
+    {"queue", "retry_backoff", p_duration, OFF(retry_backoff_ms), 0},
+    {"queue", "validity", p_duration, OFF(validity_ms), 0},
+    {"queue", "schedule_max", p_duration, OFF(schedule_max_ms), 0},
+    {"queue", "report_park", p_duration, OFF(report_park_ms), 0},
+    {"queue", "report_wait", p_duration, OFF(report_wait_ms), 0},
+    {"callback", "timeout", p_duration, OFF(callback_timeout_ms), 0},
+    {"callback", "retries", p_count, OFF(callback_retries), 0},
+    {"callback", "backoff", p_duration, OFF(callback_backoff_ms), 0},
+    {"carrier", "protocol", p_protocol, COFF(protocol), 1},
+    {"carrier", "host", p_string, COFF(host), 1},
+    {"carrier", "port", p_port, COFF(port), 1},
+    {"carrier", "account", p_string, COFF(account), 1},
+    {"carrier", "secret", p_string, COFF(secret), 1},
+    {"carrier", "service_id", p_string, COFF(service_id), 0},
+    {"carrier", "src_number", p_string, COFF(src_number), 1},
+    {"carrier", "operators", p_operators, COFF(operators), 1},
+    {"carrier", "window", p_window, COFF(window), 0},
+    {"carrier", "rate", p_rate, COFF(rate), 0},
+    {"carrier", "connections", p_conns, COFF(connections), 0},
+};
+#define NKEYS HRSS_ARRAY_LEN(keys)
+
+void sms_config_init(sms_config *c)
+{
+    memset(c, 0, sizeof(*c));
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    c->workers = n < 1 ? 1 : n > 64 ? 64 : (int)n;
+    c->drain_timeout_ms = 30000;
+    c->max_parts = 10;
+    c->body_limit = 1 << 20;
+    c->idle_timeout_sec = 60;
+    c->log_level = SMS_LOG_INFO;
+    c->log_access = 1;
+    c->batch_max = 512;
+    c->retry_max = 5;
+    c->retry_backoff_ms = 10000;
+    c->validity_ms = INT64_C(86400000);
+    c->schedule_max_ms = INT64_C(30) * 86400000;
+    c->report_park_ms = 600000;
+    c->report_wait_ms = INT64_C(72) * 3600000;
+    c->callback_timeout_ms = 5000;
+    c->callback_retries = 8;
+    c->callback_backoff_ms = 10000;
+    sms_segments_default(&c->segments);
+}
+
+void sms_config_free(sms_config *c)
+{
+    free(c->data_dir);
+    for (int i = 0; i < c->n_http_listen; i++)
+        free(c->http_listen[i]);
+    for (int i = 0; i < c->n_https_listen; i++)
+        free(c->https_listen[i]);
+    free(c->tls_cert);
+    free(c->tls_key);
+    for (int i = 0; i < c->n_carriers; i++) {
+        sms_carrier_conf *k = &c->carriers[i];
+        free(k->name);
+        free(k->host);
+        free(k->account);
+        free(k->secret);
+        free(k->service_id);
+        free(k->src_number);
+    }
+    sms_config_init(c);
+}
+
+static int check_carrier(pctx *p, sms_config *c, unsigned seen)
+{
+    if (c->n_carriers == 0)
+        return 0;
+    for (size_t i = 0; i < NKEYS; i++)
+        if (strcmp(keys[i].section, "carrier") == 0 && keys[i].required && !(seen & (1u << i)))
+            return fail(p, "[carrier %s] needs %s", c->carriers[c->n_carriers - 1].name,
+                        keys[i].key);
+    return 0;
+}
+
+int sms_config_parse(sms_config *c, const char *name, const char *text, size_t len,
+                     char err[SMS_CONFIG_ERR_MAX])
+{
+    pctx p = {name, 0, err};
+    char section[64] = "";
+    uint64_t seen = 0;       /* keys seen outside carrier sections */
+    unsigned carrier_seen = 0;
+    int seg_seen[SMS_OP_COUNT] = {0};
+    int http_seen = 0, https_seen = 0;
+    unsigned sections_seen = 0;
+    size_t pos = 0;
+    err[0] = '\0';
+    while (pos < len) {
+        char line[4096];
+        size_t e = pos;
+        while (e < len && text[e] != '\n')
+            e++;
+        p.line++;
+        if (e - pos >= sizeof(line))
+            return fail(&p, "line longer than %zu bytes", sizeof(line) - 1);
+        if (memchr(text + pos, '\0', e - pos) != NULL)
+            return fail(&p, "NUL byte");
+        memcpy(line, text + pos, e - pos);
+        line[e - pos] = '\0';
+        pos = e + 1;
+        char *hash = strchr(line, '#');
+        if (hash != NULL)
+            *hash = '\0';
+        char *s = line;
+        while (*s == ' ' || *s == '\t' || *s == '\r')
+            s++;
+        size_t l = strlen(s);
+        while (l > 0 && (s[l - 1] == ' ' || s[l - 1] == '\t' || s[l - 1] == '\r'))
+            s[--l] = '\0';
+        if (l == 0)
+            continue;
+        if (s[0] == '[') {
+            if (s[l - 1] != ']')
+                return fail(&p, "a section is [name]");
+            s[l - 1] = '\0';
+            s++;
+            if (check_carrier(&p, c, carrier_seen) != 0)
+                return -1;
+            if (strncmp(s, "carrier ", 8) == 0) {
+                const char *cn = s + 8;
+                while (*cn == ' ')
+                    cn++;
+                size_t cl = strlen(cn);
+                if (cl == 0 || cl > 32 || strspn(cn, "abcdefghijklmnopqrstuvwxyz0123456789_-") != cl)
+                    return fail(&p, "a carrier name is 1 to 32 of a-z 0-9 _ -");
+                for (int i = 0; i < c->n_carriers; i++)
+                    if (strcmp(c->carriers[i].name, cn) == 0)
+                        return fail(&p, "[carrier %s] given twice", cn);
+                if (c->n_carriers >= SMS_CONFIG_MAX_CARRIERS)
+                    return fail(&p, "more than %d carriers", SMS_CONFIG_MAX_CARRIERS);
+                sms_carrier_conf *k = &c->carriers[c->n_carriers++];
+                memset(k, 0, sizeof(*k));
+                k->name = dup_or_die(cn);
+                k->window = 16;
+                k->connections = 1;
+                snprintf(section, sizeof(section), "carrier");
+                carrier_seen = 0;
+                continue;
+            }
+            static const char *const known[] = {"sms", "http", "https", "log",
+                                                "queue", "callback", "segments"};
+            size_t si;
+            for (si = 0; si < HRSS_ARRAY_LEN(known); si++)
+                if (strcmp(s, known[si]) == 0)
+                    break;
+            if (si == HRSS_ARRAY_LEN(known))
+                return fail(&p, "unknown section [%s]", s);
+            if (sections_seen & (1u << si))
+                return fail(&p, "section [%s] given twice", s);
+            sections_seen |= 1u << si;
+            snprintf(section, sizeof(section), "%s", s);
+            continue;
+        }
+        char *eq = strchr(s, '=');
+        if (eq == NULL)
+            return fail(&p, "expected key = value");
+        char *k = s, *v = eq + 1;
+        *eq = '\0';
+        size_t kl = strlen(k);
+        while (kl > 0 && (k[kl - 1] == ' ' || k[kl - 1] == '\t'))
+            k[--kl] = '\0';
+        while (*v == ' ' || *v == '\t')
+            v++;
+        if (section[0] == '\0')
+            return fail(&p, "key '%s' outside a section", k);
+        if (strcmp(k, "listen") == 0 && (strcmp(section, "http") == 0 || strcmp(section, "https") == 0)) {
+            int *flag = section[4] == 's' ? &https_seen : &http_seen;
+            if (*flag)
+                return fail(&p, "listen given twice");
+            *flag = 1;
+            if (section[4] == 's') {
+                if (add_listen(&p, c->https_listen, &c->n_https_listen, v) != 0)
+                    return -1;
+            } else if (add_listen(&p, c->http_listen, &c->n_http_listen, v) != 0) {
+                return -1;
+            }
+            continue;
+        }
+        if (strcmp(section, "segments") == 0) {
+            sms_operator op = sms_operator_parse(k);
+            char serr[160];
+            if (op == SMS_OP_NONE)
+                return fail(&p, "unknown key '%s' in [segments] (mobile, unicom, telecom)", k);
+            if (seg_seen[op]++)
+                return fail(&p, "%s given twice", k);
+            if (sms_segments_set(&c->segments, op, v, serr, sizeof(serr)) != 0)
+                return fail(&p, "%s", serr);
+            continue;
+        }
+        size_t i;
+        for (i = 0; i < NKEYS; i++)
+            if (strcmp(keys[i].section, section) == 0 && strcmp(keys[i].key, k) == 0)
+                break;
+        if (i == NKEYS)
+            return fail(&p, "unknown key '%s' in [%s]", k,
+                        strcmp(section, "carrier") == 0 ? "carrier NAME" : section);
+        int is_carrier = strcmp(section, "carrier") == 0;
+        if (is_carrier ? (carrier_seen & (1u << i)) != 0 : (seen & (UINT64_C(1) << i)) != 0)
+            return fail(&p, "%s given twice", k);
+        if (is_carrier)
+            carrier_seen |= 1u << i;
+        else
+            seen |= UINT64_C(1) << i;
+        void *base = is_carrier ? (void *)&c->carriers[c->n_carriers - 1] : (void *)c;
+        if (keys[i].parse(&p, (char *)base + keys[i].off, v) != 0)
+            return -1;
+    }
+    p.line = 0;
+    if (check_carrier(&p, c, carrier_seen) != 0)
+        return -1;
+    for (size_t i = 0; i < NKEYS; i++)
+        if (keys[i].required && strcmp(keys[i].section, "carrier") != 0 &&
+            !(seen & (UINT64_C(1) << i)))
+            return fail(&p, "[%s] %s is required", keys[i].section, keys[i].key);
+    if (c->n_http_listen + c->n_https_listen == 0)
+        return fail(&p, "no listener: set [http] listen or [https] listen");
+    if (c->n_https_listen > 0 && (c->tls_cert == NULL || c->tls_key == NULL))
+        return fail(&p, "[https] listen needs cert and key");
+    return 0;
+}
+
+int sms_config_load(sms_config *c, const char *path, char err[SMS_CONFIG_ERR_MAX])
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        snprintf(err, SMS_CONFIG_ERR_MAX, "%s: cannot open", path);
+        return -1;
+    }
+    size_t len = 0;
+    int toobig = 0;
+    char *text = read_stream(f, SMS_CONFIG_MAX_BYTES, &len, &toobig);
+    fclose(f);
+    if (text == NULL) {
+        snprintf(err, SMS_CONFIG_ERR_MAX, "%s: %s", path,
+                 toobig ? "larger than 256 KiB" : "read error");
+        return -1;
+    }
+    int rc = sms_config_parse(c, path, text, len, err);
+    free(text);
+    return rc;
+}

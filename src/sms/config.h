@@ -1,0 +1,89 @@
+/*
+ * sms/config.h - the hrss-sms configuration file: `key = value` lines in
+ * `[sections]`, `#` comments, parsed strictly like hrss-node's (unknown
+ * sections and keys, bad values, duplicates and missing required keys are
+ * refused with FILE:LINE and the rule). Documented in etc/hrss-sms.conf and
+ * docs/operations.md.
+ *
+ * An sms_config is plain data owned by its holder: sms_config_init, then
+ * sms_config_parse or sms_config_load, then sms_config_free. Any thread,
+ * on its own config.
+ */
+#ifndef HRSS_SMS_CONFIG_H
+#define HRSS_SMS_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "content.h"
+#include "log.h"
+
+#define SMS_CONFIG_MAX_LISTEN 8
+#define SMS_CONFIG_MAX_CARRIERS 8
+#define SMS_CONFIG_MAX_BYTES (256 * 1024)
+#define SMS_CONFIG_ERR_MAX 512
+
+/* One [carrier NAME] section: a link to one carrier's SMSC. */
+typedef struct sms_carrier_conf {
+    char *name;
+    int protocol;      /* 0 cmpp, 1 smpp */
+    char *host;
+    int port;
+    char *account;     /* CMPP Source_Addr / SMPP system_id */
+    char *secret;      /* CMPP shared secret / SMPP password */
+    char *service_id;  /* CMPP Service_Id / SMPP system_type (may be NULL) */
+    char *src_number;  /* source address: 12333 + extension */
+    int operators;     /* bit set of sms_operator served by this link */
+    int window;        /* submits awaiting their response */
+    int rate;          /* submits per second, 0 = unlimited */
+    int connections;
+} sms_carrier_conf;
+
+typedef struct sms_config {
+    /* [sms] */
+    char *data_dir;
+    int workers;
+    int drain_timeout_ms;
+    int max_parts;        /* longest long message in parts (code 7 beyond) */
+    /* [http] / [https] */
+    char *http_listen[SMS_CONFIG_MAX_LISTEN];
+    int n_http_listen;
+    char *https_listen[SMS_CONFIG_MAX_LISTEN];
+    int n_https_listen;
+    char *tls_cert;
+    char *tls_key;
+    size_t body_limit;
+    int idle_timeout_sec;
+    /* [log] */
+    sms_log_level log_level;
+    int log_access;
+    /* [queue] */
+    int batch_max;             /* requests committed in one transaction at most */
+    int retry_max;             /* submit attempts of a part before it fails */
+    int64_t retry_backoff_ms;  /* first retry delay, doubled each time */
+    int64_t validity_ms;       /* a message not sent this long after its time expires */
+    int64_t schedule_max_ms;   /* how far ahead a scheduled time may be */
+    int64_t report_park_ms;    /* how long a report for an unknown msgid waits */
+    int64_t report_wait_ms;    /* how long a submitted part waits for its report */
+    /* [callback] */
+    int64_t callback_timeout_ms;
+    int callback_retries;
+    int64_t callback_backoff_ms;
+    /* [segments] */
+    sms_segments segments;
+    /* [carrier NAME] */
+    sms_carrier_conf carriers[SMS_CONFIG_MAX_CARRIERS];
+    int n_carriers;
+} sms_config;
+
+void sms_config_init(sms_config *c);
+void sms_config_free(sms_config *c);
+
+/* Parses text[0..len) named `name`. Returns 0, or -1 with err =
+ * "NAME:LINE: message"; c must be freed either way. */
+int sms_config_parse(sms_config *c, const char *name, const char *text, size_t len,
+                     char err[SMS_CONFIG_ERR_MAX]);
+/* Reads the file (at most SMS_CONFIG_MAX_BYTES) and parses it. */
+int sms_config_load(sms_config *c, const char *path, char err[SMS_CONFIG_ERR_MAX]);
+
+#endif

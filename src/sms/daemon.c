@@ -1,0 +1,365 @@
+/*
+ * sms/daemon.c - the hrss-sms process: configuration, sms.db, the account
+ * snapshot, the queue's writer, the HTTP workers (net/httpd.h), and on the
+ * main thread's event loop the signals, a 250 ms poll that reloads the
+ * accounts when another process (the account commands) changed sms.db, and
+ * the dispatcher to the carriers (dispatch.c).
+ *
+ * Routes are a table (method, path, handler), as in hrss-node.
+ */
+#include "daemon.h"
+
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/http.h>
+
+#include "account.h"
+#include "api.h"
+#include "common/util.h"
+#include "config.h"
+#include "db.h"
+#include "hrss/hrss.h"
+#include "log.h"
+#include "net/httpd.h"
+#include "queue.h"
+
+#define POLL_INTERVAL_MS 250
+
+typedef struct sms_daemon {
+    const char *config_path;
+    sms_config cfg;
+    sqlite3 *db;              /* main thread: account snapshots, data_version */
+    int64_t data_version;
+    int64_t accounts_version; /* meta.accounts_version of the snapshot */
+    acct_holder accounts;
+    queue *q;
+    api *api;
+    httpd *http;
+    struct event_base *base;
+    atomic_int log_access;
+    atomic_int datadir_ok;
+    int drain_timeout_ms;
+    int exit_status;
+} sms_daemon;
+
+static void reply_text(struct evhttp_request *req, int status, const char *text)
+{
+    httpd_reply(req, status, "text/plain; charset=utf-8", text, strlen(text));
+}
+
+static void h_healthz(sms_daemon *d, struct evhttp_request *req, int worker)
+{
+    (void)d;
+    (void)worker;
+    reply_text(req, 200, "ok\n");
+}
+
+static void h_readyz(sms_daemon *d, struct evhttp_request *req, int worker)
+{
+    (void)worker;
+    const char *why = httpd_is_draining(d->http)    ? "draining"
+                      : !atomic_load(&d->datadir_ok) ? "data directory not writable"
+                      : !queue_is_healthy(d->q)      ? "queue cannot write to sms.db"
+                                                     : NULL;
+    char text[128];
+    if (why == NULL) {
+        reply_text(req, 200, "ready\n");
+    } else {
+        snprintf(text, sizeof(text), "not ready: %s\n", why);
+        reply_text(req, 503, text);
+    }
+}
+
+static void h_metrics(sms_daemon *d, struct evhttp_request *req, int worker)
+{
+    (void)worker;
+    hrss_buf b;
+    char line[256];
+    uint64_t batches, jobs, failures;
+    buf_init(&b, (size_t)1 << 20);
+    api_metrics(d->api, &b);
+    queue_stats(d->q, &batches, &jobs, &failures);
+    snprintf(line, sizeof(line),
+             "# TYPE hrss_sms_queue_commits_total counter\nhrss_sms_queue_commits_total %llu\n"
+             "# TYPE hrss_sms_queue_jobs_total counter\nhrss_sms_queue_jobs_total %llu\n"
+             "# TYPE hrss_sms_queue_commit_failures_total counter\n"
+             "hrss_sms_queue_commit_failures_total %llu\n",
+             (unsigned long long)batches, (unsigned long long)jobs,
+             (unsigned long long)failures);
+    buf_append_str(&b, line);
+    httpd_reply(req, 200, "text/plain; version=0.0.4; charset=utf-8", b.p, b.len);
+    buf_free(&b);
+}
+
+static void h_send(sms_daemon *d, struct evhttp_request *req, int worker)
+{
+    api_send(d->api, req, worker);
+}
+
+static void h_status(sms_daemon *d, struct evhttp_request *req, int worker)
+{
+    api_status(d->api, req, worker);
+}
+
+typedef void (*route_fn)(sms_daemon *d, struct evhttp_request *req, int worker);
+
+static const struct route {
+    enum evhttp_cmd_type method;
+    const char *path;
+    route_fn fn;
+} routes[] = {
+    {EVHTTP_REQ_GET, "/healthz", h_healthz},   {EVHTTP_REQ_GET, "/readyz", h_readyz},
+    {EVHTTP_REQ_GET, "/metrics", h_metrics},   {EVHTTP_REQ_POST, "/sms/send", h_send},
+    {EVHTTP_REQ_POST, "/sms/status", h_status},
+};
+
+static void handle(struct evhttp_request *req, int worker, void *arg)
+{
+    sms_daemon *d = arg;
+    enum evhttp_cmd_type m = evhttp_request_get_command(req);
+    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+    const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+    route_fn fn = NULL;
+    int known = 0;
+    if (path == NULL)
+        path = "";
+    for (size_t i = 0; i < HRSS_ARRAY_LEN(routes); i++)
+        if (strcmp(routes[i].path, path) == 0) {
+            known = 1;
+            if (routes[i].method == m ||
+                (m == EVHTTP_REQ_HEAD && routes[i].method == EVHTTP_REQ_GET))
+                fn = routes[i].fn;
+        }
+    if (fn != NULL) {
+        fn(d, req, worker);
+    } else {
+        const char *body = known ? "{\"error\":\"method_not_allowed\"}\n"
+                                 : "{\"error\":\"not_found\"}\n";
+        httpd_reply(req, known ? 405 : 404, "application/json", body, strlen(body));
+    }
+    if (atomic_load_explicit(&d->log_access, memory_order_relaxed) && fn != h_send &&
+        fn != h_status && sms_log_enabled(SMS_LOG_DEBUG)) {
+        char qp[160];
+        sms_log(SMS_LOG_DEBUG, "request", "worker=%d path=%s status=%d", worker,
+                sms_log_quote(path, qp, sizeof(qp)), evhttp_request_get_response_code(req));
+    }
+}
+
+static int64_t accounts_version(sms_daemon *d)
+{
+    sqlite3_stmt *st;
+    int64_t v = -1;
+    if (sqlite3_prepare_v2(d->db, "SELECT v FROM meta WHERE k='accounts_version'", -1, &st,
+                           NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static void reload_accounts(sms_daemon *d, const char *why)
+{
+    char err[ACCT_ERR_MAX], q[ACCT_ERR_MAX + 16];
+    d->accounts_version = accounts_version(d);
+    if (acct_holder_reload(&d->accounts, d->db, err) != 0) {
+        sms_log(SMS_LOG_ERROR, "accounts_load_failed", "reason=%s error=%s", why,
+                sms_log_quote(err, q, sizeof(q)));
+        return;
+    }
+    acct_snap *s = acct_snap_get(&d->accounts);
+    sms_log(SMS_LOG_INFO, "accounts_loaded", "reason=%s accounts=%d words=%d", why, s->n,
+            s->n_words);
+    acct_snap_put(s);
+}
+
+static void on_poll(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    sms_daemon *d = arg;
+    int ok = access(d->cfg.data_dir, W_OK) == 0;
+    if (ok != atomic_exchange(&d->datadir_ok, ok))
+        sms_log(ok ? SMS_LOG_INFO : SMS_LOG_ERROR, "data_dir", "writable=%d", ok);
+    sqlite3_stmt *st;
+    int64_t dv = d->data_version;
+    if (sqlite3_prepare_v2(d->db, "PRAGMA data_version", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        dv = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    /* data_version moves with every commit of another connection (the
+     * writer's too); the accounts' own version, kept by triggers, says
+     * whether accounts, templates or words changed */
+    if (dv != d->data_version) {
+        d->data_version = dv;
+        if (accounts_version(d) != d->accounts_version)
+            reload_accounts(d, "change");
+    }
+}
+
+static void apply_reloadable(sms_daemon *d, const sms_config *c)
+{
+    sms_log_set_level(c->log_level);
+    atomic_store(&d->log_access, c->log_access);
+    d->drain_timeout_ms = c->drain_timeout_ms;
+}
+
+static void reload(sms_daemon *d)
+{
+    sms_config c;
+    char err[SMS_CONFIG_ERR_MAX], q[SMS_CONFIG_ERR_MAX + 16];
+    sms_config_init(&c);
+    if (sms_config_load(&c, d->config_path, err) != 0) {
+        sms_log(SMS_LOG_ERROR, "reload_failed", "error=%s kept=previous",
+                sms_log_quote(err, q, sizeof(q)));
+        sms_config_free(&c);
+        return;
+    }
+    apply_reloadable(d, &c);
+    api_configure(d->api, &c);
+    if (c.body_limit != d->cfg.body_limit)
+        httpd_set_body_limit(d->http, c.body_limit);
+    if (d->cfg.n_https_listen > 0 && c.tls_cert != NULL && c.tls_key != NULL) {
+        char terr[HTTPD_ERR_MAX], tq[HTTPD_ERR_MAX + 16];
+        if (httpd_set_tls(d->http, c.tls_cert, c.tls_key, terr) != 0)
+            sms_log(SMS_LOG_ERROR, "tls_reload_failed", "error=%s kept=previous",
+                    sms_log_quote(terr, tq, sizeof(tq)));
+    }
+    sms_log(SMS_LOG_INFO, "reloaded", "level=%s max_parts=%d", sms_log_level_name(c.log_level),
+            c.max_parts);
+    d->cfg.body_limit = c.body_limit;
+    sms_config_free(&c);
+    reload_accounts(d, "reload");
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    (void)what;
+    sms_daemon *d = arg;
+    if (sig == SIGHUP) {
+        sms_log(SMS_LOG_INFO, "signal", "signal=HUP action=reload");
+        reload(d);
+        return;
+    }
+    sms_log(SMS_LOG_INFO, "signal", "signal=%s action=drain timeout_ms=%d",
+            sig == SIGTERM ? "TERM" : "INT", d->drain_timeout_ms);
+    event_base_loopbreak(d->base);
+}
+
+int sms_daemon_run(const char *config_path)
+{
+    sms_daemon d;
+    char err[SMS_CONFIG_ERR_MAX], q[SMS_CONFIG_ERR_MAX + 16], herr[HTTPD_ERR_MAX];
+    struct event *sigs[3] = {NULL, NULL, NULL}, *poll = NULL;
+    sigset_t block, prev;
+    int started = 0;
+
+    memset(&d, 0, sizeof(d));
+    d.config_path = config_path;
+    d.exit_status = 2;
+    acct_holder_init(&d.accounts);
+    sms_config_init(&d.cfg);
+    if (sms_config_load(&d.cfg, config_path, err) != 0) {
+        sms_log(SMS_LOG_ERROR, "config_invalid", "error=%s", sms_log_quote(err, q, sizeof(q)));
+        goto done;
+    }
+    apply_reloadable(&d, &d.cfg);
+    sms_log(SMS_LOG_INFO, "starting", "version=%s workers=%d carriers=%d", HRSS_VERSION,
+            d.cfg.workers, d.cfg.n_carriers);
+    if (db_open(d.cfg.data_dir, &d.db, err) != 0) {
+        sms_log(SMS_LOG_ERROR, "db_open_failed", "error=%s", sms_log_quote(err, q, sizeof(q)));
+        goto done;
+    }
+    atomic_store(&d.datadir_ok, access(d.cfg.data_dir, W_OK) == 0);
+    reload_accounts(&d, "start");
+    if (queue_new(d.cfg.data_dir, d.cfg.batch_max, &d.q, err) != 0) {
+        sms_log(SMS_LOG_ERROR, "queue_open_failed", "error=%s", sms_log_quote(err, q, sizeof(q)));
+        goto done;
+    }
+
+    d.base = event_base_new();
+    if (d.base == NULL)
+        abort();
+    int served = 0;
+    for (int i = 0; i < d.cfg.n_carriers; i++)
+        served |= d.cfg.carriers[i].operators;
+    api_options ao = {&d.cfg, &d.accounts, d.q, d.cfg.workers, served, NULL, NULL};
+    d.api = api_new(&ao);
+
+    httpd_options ho = {d.cfg.workers, d.cfg.body_limit, d.cfg.idle_timeout_sec, handle, &d};
+    if (httpd_new(&ho, &d.http, herr) != 0)
+        goto http_failed;
+    for (int tls = 0; tls <= 1; tls++) {
+        char *const *list = tls ? d.cfg.https_listen : d.cfg.http_listen;
+        int count = tls ? d.cfg.n_https_listen : d.cfg.n_http_listen;
+        for (int i = 0; i < count; i++) {
+            char bound[128];
+            if (httpd_listen(d.http, list[i], tls, bound, sizeof(bound), herr) != 0)
+                goto http_failed;
+            sms_log(SMS_LOG_INFO, "listening", "proto=%s addr=%s", tls ? "https" : "http",
+                    bound);
+        }
+    }
+    if (d.cfg.n_https_listen > 0 && httpd_set_tls(d.http, d.cfg.tls_cert, d.cfg.tls_key, herr) != 0)
+        goto http_failed;
+
+    sigemptyset(&block);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGHUP);
+    signal(SIGPIPE, SIG_IGN);
+    pthread_sigmask(SIG_BLOCK, &block, &prev);
+    int rc = httpd_start(d.http, herr);
+    started = 1;
+    const int signums[3] = {SIGTERM, SIGINT, SIGHUP};
+    for (int i = 0; i < 3; i++) {
+        sigs[i] = evsignal_new(d.base, signums[i], on_signal, &d);
+        if (sigs[i] == NULL || event_add(sigs[i], NULL) != 0)
+            abort();
+    }
+    pthread_sigmask(SIG_SETMASK, &prev, NULL);
+    if (rc != 0)
+        goto http_failed;
+    poll = event_new(d.base, -1, EV_PERSIST, on_poll, &d);
+    struct timeval tv = {0, POLL_INTERVAL_MS * 1000};
+    if (poll == NULL || event_add(poll, &tv) != 0)
+        abort();
+    sms_log(SMS_LOG_INFO, "started", "workers=%d", d.cfg.workers);
+
+    event_base_dispatch(d.base);
+
+    int left = httpd_drain(d.http, d.drain_timeout_ms);
+    started = 0;
+    sms_log(left ? SMS_LOG_WARN : SMS_LOG_INFO, "stopped", "unanswered=%d", left);
+    d.exit_status = left ? 1 : 0;
+    goto done;
+
+http_failed:
+    sms_log(SMS_LOG_ERROR, "listen_failed", "error=%s", sms_log_quote(herr, q, sizeof(q)));
+done:
+    if (started)
+        httpd_drain(d.http, 0);
+    /* the writer answers what it still holds (to stopped workers), then the
+     * answer events go, then the workers' bases */
+    queue_free(d.q);
+    d.q = NULL;
+    api_free(d.api);
+    httpd_free(d.http);
+    for (int i = 0; i < 3; i++)
+        if (sigs[i] != NULL)
+            event_free(sigs[i]);
+    if (poll != NULL)
+        event_free(poll);
+    if (d.base != NULL)
+        event_base_free(d.base);
+    acct_holder_destroy(&d.accounts);
+    sqlite3_close(d.db);
+    sms_config_free(&d.cfg);
+    return d.exit_status;
+}
