@@ -208,12 +208,12 @@ static int p_level(pctx *p, void *f, const char *v)
 
 static int p_protocol(pctx *p, void *f, const char *v)
 {
-    if (strcmp(v, "cmpp") == 0)
+    if (strcmp(v, "cmpp30") == 0 || strcmp(v, "cmpp") == 0)
         *(int *)f = 0;
-    else if (strcmp(v, "smpp") == 0)
+    else if (strcmp(v, "smpp34") == 0 || strcmp(v, "smpp") == 0)
         *(int *)f = 1;
     else
-        return fail(p, "'%s' is not a protocol (cmpp or smpp)", v);
+        return fail(p, "'%s' is not a protocol (cmpp30 or smpp34)", v);
     return 0;
 }
 
@@ -302,7 +302,8 @@ static const struct key {
     {"carrier", "account", p_string, COFF(account), 1},
     {"carrier", "secret", p_string, COFF(secret), 1},
     {"carrier", "service_id", p_string, COFF(service_id), 0},
-    {"carrier", "src_number", p_string, COFF(src_number), 1},
+    {"carrier", "src_addr", p_string, COFF(src_addr), 1},
+    {"carrier", "system_type", p_string, COFF(system_type), 0},
     {"carrier", "operators", p_operators, COFF(operators), 1},
     {"carrier", "window", p_window, COFF(window), 0},
     {"carrier", "rate", p_rate, COFF(rate), 0},
@@ -350,7 +351,8 @@ void sms_config_free(sms_config *c)
         free(k->account);
         free(k->secret);
         free(k->service_id);
-        free(k->src_number);
+        free(k->src_addr);
+        free(k->system_type);
     }
     sms_config_init(c);
 }

@@ -32,7 +32,8 @@ typedef struct sms_carrier_conf {
     char *account;     /* CMPP Source_Addr / SMPP system_id */
     char *secret;      /* CMPP shared secret / SMPP password */
     char *service_id;  /* CMPP Service_Id / SMPP system_type (may be NULL) */
-    char *src_number;  /* source address: 12333 + extension */
+    char *src_addr;    /* service number; an extension may be appended */
+    char *system_type; /* SMPP bind system_type (may be NULL) */
     int operators;     /* bit set of sms_operator served by this link */
     int window;        /* submits awaiting their response */
     int rate;          /* submits per second, 0 = unlimited */

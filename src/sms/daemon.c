@@ -19,12 +19,14 @@
 
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/thread.h>
 
 #include "account.h"
 #include "api.h"
 #include "common/util.h"
 #include "config.h"
 #include "db.h"
+#include "dispatch.h"
 #include "hrss/hrss.h"
 #include "log.h"
 #include "net/httpd.h"
@@ -41,6 +43,7 @@ typedef struct sms_daemon {
     acct_holder accounts;
     queue *q;
     api *api;
+    dispatch *disp;
     httpd *http;
     struct event_base *base;
     atomic_int log_access;
@@ -94,6 +97,7 @@ static void h_metrics(sms_daemon *d, struct evhttp_request *req, int worker)
              (unsigned long long)batches, (unsigned long long)jobs,
              (unsigned long long)failures);
     buf_append_str(&b, line);
+    dispatch_metrics(d->disp, &b);
     httpd_reply(req, 200, "text/plain; version=0.0.4; charset=utf-8", b.p, b.len);
     buf_free(&b);
 }
@@ -238,6 +242,11 @@ static void reload(sms_daemon *d)
     reload_accounts(d, "reload");
 }
 
+static void on_queued(void *arg)
+{
+    dispatch_wake(arg);
+}
+
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
     (void)what;
@@ -283,13 +292,20 @@ int sms_daemon_run(const char *config_path)
         goto done;
     }
 
+    /* the writer wakes the dispatcher from its thread: a locking base */
+    if (evthread_use_pthreads() != 0)
+        abort();
     d.base = event_base_new();
     if (d.base == NULL)
         abort();
+    if (dispatch_new(d.base, &d.cfg, d.q, &d.accounts, &d.disp, err) != 0) {
+        sms_log(SMS_LOG_ERROR, "dispatch_failed", "error=%s", sms_log_quote(err, q, sizeof(q)));
+        goto done;
+    }
     int served = 0;
     for (int i = 0; i < d.cfg.n_carriers; i++)
         served |= d.cfg.carriers[i].operators;
-    api_options ao = {&d.cfg, &d.accounts, d.q, d.cfg.workers, served, NULL, NULL};
+    api_options ao = {&d.cfg, &d.accounts, d.q, d.cfg.workers, served, on_queued, d.disp};
     d.api = api_new(&ao);
 
     httpd_options ho = {d.cfg.workers, d.cfg.body_limit, d.cfg.idle_timeout_sec, handle, &d};
@@ -330,6 +346,7 @@ int sms_daemon_run(const char *config_path)
     struct timeval tv = {0, POLL_INTERVAL_MS * 1000};
     if (poll == NULL || event_add(poll, &tv) != 0)
         abort();
+    dispatch_start(d.disp);
     sms_log(SMS_LOG_INFO, "started", "workers=%d", d.cfg.workers);
 
     event_base_dispatch(d.base);
@@ -347,8 +364,9 @@ done:
         httpd_drain(d.http, 0);
     /* the writer answers what it still holds (to stopped workers), then the
      * answer events go, then the workers' bases */
-    queue_free(d.q);
+    queue_free(d.q); /* its jobs may still name the dispatcher */
     d.q = NULL;
+    dispatch_free(d.disp);
     api_free(d.api);
     httpd_free(d.http);
     for (int i = 0; i < 3; i++)

@@ -322,7 +322,7 @@ def test_code_12_segment_without_carrier(tmp_path):
     # with a link for China Mobile only, a Unicom number is refused
     s = Sms(str(tmp_path), extra=(
         "[carrier cm]\nprotocol = cmpp\nhost = 127.0.0.1\nport = 9\naccount = 901234\n"
-        "secret = x\nsrc_number = 10658012333\noperators = mobile\n"))
+        "secret = x\nsrc_addr = 10658012333\noperators = mobile\n"))
     try:
         s.add_account("app1")
         r = s.send(mobile="13800138000,18612345678,14012345678", content="x")

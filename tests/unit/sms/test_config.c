@@ -48,10 +48,10 @@ static void values_and_carriers(void **state)
     int rc = parse(&c,
                    BASE "[queue]\nbatch_max = 10\nvalidity = 2h\n[segments]\nunicom = 140\n"
                         "[carrier cm1]\nprotocol = cmpp\nhost = 127.0.0.1\nport = 7890\n"
-                        "account = 901234\nsecret = s3\nsrc_number = 10658012333\n"
+                        "account = 901234\nsecret = s3\nsrc_addr = 10658012333\n"
                         "operators = mobile, telecom\n"
                         "[carrier cu]\nprotocol = smpp\nhost = h\nport = 2775\naccount = a\n"
-                        "secret = b\nsrc_number = 12333\noperators = unicom\nwindow = 4\n",
+                        "secret = b\nsrc_addr = 12333\noperators = unicom\nwindow = 4\n",
                    err);
     if (rc != 0)
         fail_msg("%s", err);
