@@ -4,6 +4,8 @@
  */
 #include "util.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -144,4 +146,24 @@ char *read_stream(FILE *f, size_t limit, size_t *len, int *toobig)
         return NULL;
     }
     return buf_detach(&b, len);
+}
+
+char *read_file(const char *path, size_t limit, size_t *len, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    int toobig = 0;
+
+    if (f == NULL) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    char *text = read_stream(f, limit, len, &toobig);
+    fclose(f);
+    if (text == NULL) {
+        if (toobig)
+            snprintf(err, errlen, "%s: larger than %zu bytes", path, limit);
+        else
+            snprintf(err, errlen, "%s: cannot be read", path);
+    }
+    return text;
 }

@@ -42,4 +42,8 @@ size_t utf8_prefix(const char *s, size_t len, size_t max_chars);
 #include <stdio.h>
 char *read_stream(FILE *f, size_t limit, size_t *len, int *toobig);
 
+/* Reads a whole file of at most limit bytes. Returns a malloc'd
+ * NUL-terminated buffer, or NULL with "PATH: why" in err (errlen bytes). */
+char *read_file(const char *path, size_t limit, size_t *len, char *err, size_t errlen);
+
 #endif

@@ -2,7 +2,6 @@
  * command.c - normalisation and parsing of uplink SMS commands against a
  * configured command table (LD/T 6007 6.3). See command.h for the rules.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -308,21 +307,10 @@ fail:
 
 sms_cmd_table *sms_cmd_table_load_file(const char *path, char *err)
 {
-    FILE *f = fopen(path, "rb");
     size_t len;
-    int toobig = 0;
-
-    if (f == NULL) {
-        snprintf(err, SMS_CMD_ERR_MAX, "%s: %s", path, strerror(errno));
+    char *text = read_file(path, TABLE_FILE_MAX, &len, err, SMS_CMD_ERR_MAX);
+    if (text == NULL)
         return NULL;
-    }
-    char *text = read_stream(f, TABLE_FILE_MAX, &len, &toobig);
-    fclose(f);
-    if (text == NULL) {
-        snprintf(err, SMS_CMD_ERR_MAX, "%s: %s", path,
-                 toobig ? "larger than 1 MiB" : "cannot be read");
-        return NULL;
-    }
     sms_cmd_table *t = sms_cmd_table_load(path, text, len, err);
     free(text);
     return t;

@@ -2,7 +2,6 @@
  * reply.c - reply templates of hrss-sms: loading, checking and rendering
  * ${name} placeholders. See reply.h.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,21 +114,10 @@ fail:
 sms_replies *sms_replies_load_file(const char *path, const char *const *required,
                                    size_t max_chars, char *err)
 {
-    FILE *f = fopen(path, "rb");
     size_t len;
-    int toobig = 0;
-
-    if (f == NULL) {
-        snprintf(err, SMS_REPLY_ERR_MAX, "%.100s: %.50s", path, strerror(errno));
+    char *text = read_file(path, REPLY_FILE_MAX, &len, err, SMS_REPLY_ERR_MAX);
+    if (text == NULL)
         return NULL;
-    }
-    char *text = read_stream(f, REPLY_FILE_MAX, &len, &toobig);
-    fclose(f);
-    if (text == NULL) {
-        snprintf(err, SMS_REPLY_ERR_MAX, "%.100s: %s", path,
-                 toobig ? "larger than 256 KiB" : "cannot be read");
-        return NULL;
-    }
     sms_replies *r = sms_replies_load(path, text, len, required, max_chars, err);
     free(text);
     return r;
