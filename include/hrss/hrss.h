@@ -11,6 +11,7 @@
 #include "envelope.h"
 #include "sign.h"
 #include "replay.h"
+#include "person.h"
 #include "client.h"
 #include "provider.h"
 
