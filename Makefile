@@ -4,12 +4,13 @@
 #   make fuzz     build the libFuzzer targets with clang and run each (FUZZ_SECONDS, default 60)
 #   make bench    run the benchmarks (crypto against openssl speed, node against nginx)
 #   make bench-node  hrss-node against nginx as a reverse proxy (bench/node.sh)
+#   make bench-sms   hrss-sms against Kannel and its fake SMSC (bench/sms.sh)
 #   make demo     start the node and the demo provider, show transactions, stay up until Ctrl-C
 #                 (make demo ARGS=--once: exit after the steps, 0 when all behaved as shown)
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps test test-release test-asan fuzz bench bench-node demo clean format
+.PHONY: all deps test test-release test-asan fuzz bench bench-node bench-sms demo clean format
 
 all:
 	@scripts/deps.sh build
@@ -38,10 +39,15 @@ bench: all
 	@scripts/deps.sh bench
 	bench/crypto.sh build
 	bench/node.sh build
+	bench/sms.sh
 
 bench-node: all
 	@scripts/deps.sh bench
 	bench/node.sh build
+
+bench-sms: all
+	@scripts/deps.sh bench
+	bench/sms.sh
 
 # Only what the demo runs, so that a fresh machine sees it sooner.
 demo:

@@ -19,7 +19,10 @@ SMS=$BUILD/hrss-sms
 SECONDS_=${BENCH_SECONDS:-5}
 CONNS=${BENCH_CONNECTIONS:-32}
 MESSAGES=${BENCH_MESSAGES:-5000}
-KCONF=${KANNEL_CONF:-/work/shared/bench/kannel/kannel.conf.in}
+# the reference setup for Kannel on loopback lives beside the repository
+# (../shared/bench/kannel/, or set HRSS_SHARED or KANNEL_CONF)
+SHARED=${HRSS_SHARED:-$SRC/../shared}
+KCONF=${KANNEL_CONF:-$SHARED/bench/kannel/kannel.conf.in}
 tmp=$(mktemp -d)
 pids=()
 cleanup() {

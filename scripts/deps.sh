@@ -7,7 +7,7 @@ build=(build-essential cmake pkg-config openssl libssl-dev libjansson-dev libcmo
        libevent-dev libsqlite3-dev libcurl4-openssl-dev libhiredis-dev redis-server python3 python3-pytest curl
        libnet-smpp-perl)
 fuzz=(clang libclang-rt-dev)
-bench=(wrk nginx-light)
+bench=(wrk nginx-light kannel kannel-extras)
 case $what in
   build) pkgs=("${build[@]}") ;;
   fuzz) pkgs=("${build[@]}" "${fuzz[@]}") ;;
