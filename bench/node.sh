@@ -19,7 +19,9 @@
 # would measure wrk rather than the servers (wrk.format costs about a fifth
 # of wrk's rate).
 # Prints requests/s and p50/p99 for both, the node's outcome counts, and
-# ends with "node/nginx throughput ratio: X.XX". PROFILE=FILE records the
+# ends with "node/nginx throughput ratio: X.XX". "cpu us/req" is the CPU time
+# (user + system) the server's processes used per request answered: it
+# depends far less than req/s on what else runs on the machine. PROFILE=FILE records the
 # node's call graphs (perf record --call-graph dwarf) during its run.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -110,28 +112,47 @@ request = function()
 end""")
 EOF
 
-run() { # run NAME URL SCRIPT -> "rps p50 p99"
-  wrk -t1 -c"$CONNS" -d"$DURATION" --latency -s "$3" "$2" >"$tmp/$1.out"
-  python3 - "$tmp/$1.out" <<'EOF'
+cpu_ticks() { # utime + stime of the given processes, in clock ticks
+  local t=0 p
+  for p in "$@"; do
+    t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat")))
+  done
+  echo "$t"
+}
+
+run() { # run NAME URL SCRIPT PID... -> "rps p50 p99 cpu_us_per_request"
+  local name=$1 url=$2 script=$3
+  shift 3
+  local c0 c1
+  c0=$(cpu_ticks "$@")
+  wrk -t1 -c"$CONNS" -d"$DURATION" --latency -s "$script" "$url" >"$tmp/$name.out"
+  c1=$(cpu_ticks "$@")
+  python3 - "$tmp/$name.out" "$((c1 - c0))" "$(getconf CLK_TCK)" <<'EOF'
 import re, sys
 t = open(sys.argv[1]).read()
 def ms(v, u): return float(v) * {"us": 0.001, "ms": 1, "s": 1000}[u]
 rps = float(re.search(r"Requests/sec:\s+([\d.]+)", t).group(1))
+n = int(re.search(r"(\d+) requests in", t).group(1))
 p = {m.group(1): ms(m.group(2), m.group(3)) for m in re.finditer(r"\s(50|99)%\s+([\d.]+)(us|ms|s)\b", t)}
-print(f"{rps:.0f} {p['50']:.2f} {p['99']:.2f}")
+cpu = int(sys.argv[2]) / int(sys.argv[3]) * 1e6 / max(n, 1)
+print(f"{rps:.0f} {p['50']:.2f} {p['99']:.2f} {cpu:.1f}")
 EOF
 }
-read -r x_rps x_p50 x_p99 < <(run nginx "http://127.0.0.1:$xport/" "$tmp/reqs.lua")
+# the proxy's workers (children of its master); the node is one process
+read -r x_rps x_p50 x_p99 x_cpu < <(run nginx "http://127.0.0.1:$xport/" "$tmp/reqs.lua" \
+  $(pgrep -P "$(cat "$xdir/nginx.pid")"))
 if [[ -n ${PROFILE:-} ]]; then # perf call graphs of the node during its run
   perf record -q --call-graph dwarf,16384 -F 499 -p "$node_pid" -o "$PROFILE" \
     -- sleep "${DURATION%s}" 2>/dev/null &
   perf_pid=$!
 fi
-read -r n_rps n_p50 n_p99 < <(run node "http://127.0.0.1:$nport/" "$tmp/reqs.lua")
+read -r n_rps n_p50 n_p99 n_cpu < <(run node "http://127.0.0.1:$nport/" "$tmp/reqs.lua" \
+  "$node_pid")
 [[ -z ${perf_pid:-} ]] || wait "$perf_pid"
 echo "wrk -t1 -c$CONNS -d$DURATION; $WORKERS worker(s) each; $(nproc) cores"
-printf '%-34s %10s req/s  p50 %7s ms  p99 %7s ms\n' "nginx reverse proxy" "$x_rps" "$x_p50" "$x_p99"
-printf '%-34s %10s req/s  p50 %7s ms  p99 %7s ms\n' "hrss-node (all checks, audit)" "$n_rps" "$n_p50" "$n_p99"
+fmt='%-31s %8s req/s  p50 %6s ms  p99 %7s ms  cpu %6s us/req\n'
+printf "$fmt" "nginx reverse proxy" "$x_rps" "$x_p50" "$x_p99" "$x_cpu"
+printf "$fmt" "hrss-node (all checks, audit)" "$n_rps" "$n_p50" "$n_p99" "$n_cpu"
 echo "node outcomes:"
 curl -s "http://127.0.0.1:$nport/metrics" | grep '^hrss_node_transactions_total' | sed 's/^/  /'
 python3 -c "import sys; print(f'node/nginx throughput ratio: {float(sys.argv[1]) / float(sys.argv[2]):.2f}')" "$n_rps" "$x_rps"

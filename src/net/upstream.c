@@ -206,6 +206,8 @@ typedef struct target {
     char port[8];
     char *path;     /* path and query sent in the request line */
     char *hostport; /* the Host header */
+    char *line;     /* "POST path HTTP/1.1\r\nHost: hostport\r\n" */
+    size_t line_len;
     struct sockaddr_storage addr;
     socklen_t addrlen; /* 0: to resolve */
     uconn *idle[IDLE_MAX];
@@ -363,6 +365,7 @@ void upstream_pool_free(upstream_pool *p)
         free(t->host);
         free(t->path);
         free(t->hostport);
+        free(t->line);
         free(t);
     }
     spare_free(p);
@@ -452,6 +455,10 @@ static target *target_get(upstream_pool *p, const char *url)
     }
     t->url = xstrdup(url);
     t->hash = h;
+    size_t n = strlen(t->path) + strlen(t->hostport) + 32;
+    t->line = xmalloc(n);
+    int k = snprintf(t->line, n, "POST %s HTTP/1.1\r\nHost: %s\r\n", t->path, t->hostport);
+    t->line_len = k > 0 ? (size_t)k : 0;
     if (p->n_targets == p->cap_targets) {
         p->cap_targets = p->cap_targets ? p->cap_targets * 2 : 8;
         p->targets = realloc(p->targets, (size_t)p->cap_targets * sizeof(*p->targets));
@@ -614,13 +621,36 @@ static void start_on(call *c, uconn *u)
     }
 }
 
+/* The request head in c->head (head_len 0 when it does not fit), from
+ * the target's request line without the format machinery: this runs for
+ * every call. */
 static void build_head(call *c, target *t)
 {
-    int n = snprintf(c->head, sizeof(c->head),
-                     "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\n"
-                     "Content-Length: %zu\r\n\r\n",
-                     t->path, t->hostport, c->content_type, c->len);
-    c->head_len = n > 0 && (size_t)n < sizeof(c->head) ? (size_t)n : 0;
+    char num[24];
+    int nd = 0;
+    size_t v = c->len, ct = strlen(c->content_type);
+    do
+        num[nd++] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    static const char a[] = "Content-Type: ", b[] = "\r\nContent-Length: ", e[] = "\r\n\r\n";
+    size_t need = t->line_len + sizeof(a) - 1 + ct + sizeof(b) - 1 + (size_t)nd + sizeof(e) - 1;
+    c->head_len = 0;
+    if (need > sizeof(c->head))
+        return;
+    char *p = c->head;
+    memcpy(p, t->line, t->line_len);
+    p += t->line_len;
+    memcpy(p, a, sizeof(a) - 1);
+    p += sizeof(a) - 1;
+    memcpy(p, c->content_type, ct);
+    p += ct;
+    memcpy(p, b, sizeof(b) - 1);
+    p += sizeof(b) - 1;
+    while (nd > 0)
+        *p++ = num[--nd];
+    memcpy(p, e, sizeof(e) - 1);
+    p += sizeof(e) - 1;
+    c->head_len = (size_t)(p - c->head);
 }
 
 /* Starts the next attempt on the first admitted candidate URL. */
