@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hrss/person.h"
+
 /* Default alphabet: code point of each septet 0x00..0x7F (0x1B is the
  * escape to the extension table and has no character). */
 static const uint16_t gsm_basic[128] = {
@@ -339,10 +341,5 @@ sms_operator sms_operator_parse(const char *name)
 
 const char *sms_mobile_mask(const char *mobile, char out[16])
 {
-    size_t n = strlen(mobile);
-    if (n == SMS_MOBILE_LEN)
-        snprintf(out, 16, "%.3s****%.4s", mobile, mobile + 7);
-    else
-        snprintf(out, 16, "***");
-    return out;
+    return hrss_mobile_mask(mobile, strlen(mobile), out);
 }

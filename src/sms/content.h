@@ -96,7 +96,8 @@ sms_operator sms_segments_lookup(const sms_segments *t, const char *mobile);
 const char *sms_operator_name(sms_operator op);
 sms_operator sms_operator_parse(const char *name);
 
-/* Masks a mobile number for logs: 138****8000. */
+/* Masks a mobile number for logs: 138****8000 (hrss_mobile_mask; anything
+ * that is not 11 characters is masked whole). */
 const char *sms_mobile_mask(const char *mobile, char out[16]);
 
 #endif
