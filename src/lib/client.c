@@ -103,22 +103,6 @@ static int copy_sig(const hrss_sig_key *k, const char *what, hrss_sig_profile *p
     return HRSS_OK;
 }
 
-/* $HRSS_STATE_DIR, else $XDG_STATE_HOME/hrss, else $HOME/.local/state/hrss. */
-static int default_state_dir(char *out, size_t n)
-{
-    const char *v = getenv("HRSS_STATE_DIR");
-    int w;
-    if (v != NULL && v[0] != '\0')
-        w = snprintf(out, n, "%s", v);
-    else if ((v = getenv("XDG_STATE_HOME")) != NULL && v[0] != '\0')
-        w = snprintf(out, n, "%s/hrss", v);
-    else if ((v = getenv("HOME")) != NULL && v[0] != '\0')
-        w = snprintf(out, n, "%s/.local/state/hrss", v);
-    else
-        return -1;
-    return w > 0 && (size_t)w < n ? 0 : -1;
-}
-
 /* The transaction URL: the node's base URL gets /api/v1/transaction. */
 static int make_url(const char *base, char *out, size_t n, hrss_error *err)
 {
@@ -192,7 +176,7 @@ int hrss_client_new(const hrss_client_options *o, hrss_client **out, hrss_error 
         rc = dup_sm2(c->sign_sm2, &c->own_sm2, err);
     if (rc != HRSS_OK)
         goto fail;
-    if (o->state_dir == NULL && default_state_dir(dir, sizeof(dir)) != 0) {
+    if (o->state_dir == NULL && hrss__default_state_dir(dir, sizeof(dir)) != 0) {
         rc = hrss__error(err, HRSS_EINVAL,
                          "state_dir: none given and neither HRSS_STATE_DIR nor HOME is set");
         goto fail;

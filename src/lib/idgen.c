@@ -286,3 +286,18 @@ void hrss_idgen_free(hrss_idgen *g)
     free(g->path);
     free(g);
 }
+
+int hrss__default_state_dir(char *out, size_t n)
+{
+    const char *v = getenv("HRSS_STATE_DIR");
+    int w;
+    if (v != NULL && v[0] != '\0')
+        w = snprintf(out, n, "%s", v);
+    else if ((v = getenv("XDG_STATE_HOME")) != NULL && v[0] != '\0')
+        w = snprintf(out, n, "%s/hrss", v);
+    else if ((v = getenv("HOME")) != NULL && v[0] != '\0')
+        w = snprintf(out, n, "%s/.local/state/hrss", v);
+    else
+        return -1;
+    return w > 0 && (size_t)w < n ? 0 : -1;
+}

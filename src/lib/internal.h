@@ -27,4 +27,9 @@ int hrss__ossl_error(hrss_error *err, int code, const char *what);
 /* Prefixes err->msg with "field: " (for validators reused under a field). */
 void hrss__error_prefix(hrss_error *err, const char *field);
 
+/* The default state directory of the SDK's id generators: $HRSS_STATE_DIR,
+ * else $XDG_STATE_HOME/hrss, else $HOME/.local/state/hrss. 0, or -1 when
+ * none is set or it does not fit in n bytes. */
+int hrss__default_state_dir(char *out, size_t n);
+
 #endif

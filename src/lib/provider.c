@@ -78,21 +78,6 @@ static int dup_secret(const hrss_sig_key *k, unsigned char **out, size_t *outlen
     return HRSS_OK;
 }
 
-static int default_state_dir(char *out, size_t n)
-{
-    const char *v = getenv("HRSS_STATE_DIR");
-    int w;
-    if (v != NULL && v[0] != '\0')
-        w = snprintf(out, n, "%s", v);
-    else if ((v = getenv("XDG_STATE_HOME")) != NULL && v[0] != '\0')
-        w = snprintf(out, n, "%s/hrss", v);
-    else if ((v = getenv("HOME")) != NULL && v[0] != '\0')
-        w = snprintf(out, n, "%s/.local/state/hrss", v);
-    else
-        return -1;
-    return w > 0 && (size_t)w < n ? 0 : -1;
-}
-
 int hrss_provider_new(const hrss_provider_options *o, hrss_provider **out, hrss_error *err)
 {
     char dir[PROVIDER_PATH_MAX];
@@ -134,7 +119,7 @@ int hrss_provider_new(const hrss_provider_options *o, hrss_provider **out, hrss_
     }
     if (rc == HRSS_OK)
         rc = dup_sm2(o->own_sm2 != NULL ? o->own_sm2 : p->sign_sm2, &p->own_sm2, err);
-    if (rc == HRSS_OK && o->state_dir == NULL && default_state_dir(dir, sizeof(dir)) != 0)
+    if (rc == HRSS_OK && o->state_dir == NULL && hrss__default_state_dir(dir, sizeof(dir)) != 0)
         rc = hrss__error(err, HRSS_EINVAL,
                          "state_dir: none given and neither HRSS_STATE_DIR nor HOME is set");
     if (rc == HRSS_OK)
