@@ -15,7 +15,7 @@
  * once the answer is out, so requests on a connection are answered in
  * order and nothing is toggled per request.
  *
- * Threads and sockets as in net/httpd.c: one event_base per worker, each
+ * Threads and sockets: one event_base per worker, each
  * accepting from a dup() of every listening socket, no locks on the
  * request path; control (drain, body limit) through an atomic and an event
  * made active from the main thread.
@@ -38,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -70,6 +71,8 @@ struct hserver_req {
     const char *path;
     const char *body;
     size_t body_len;
+    const char *head; /* request line and header fields, for hserver_req_header */
+    size_t head_len;
 };
 
 struct conn {
@@ -744,6 +747,8 @@ static int conn_dispatch(conn *c, const http1_request *hr, const char *body, siz
     c->req.path = path;
     c->req.body = body;
     c->req.body_len = body_len;
+    c->req.head = c->in;
+    c->req.head_len = (size_t)(body - c->in);
     c->state = C_HANDLE;
     w->inflight++;
     c->in_handler = 1;
@@ -941,6 +946,28 @@ const char *hserver_req_peer_text(const hserver_req *r)
 struct event_base *hserver_req_base(const hserver_req *r)
 {
     return r->c->w->base;
+}
+
+const char *hserver_req_header(const hserver_req *r, const char *name, size_t *len)
+{
+    size_t nlen = strlen(name);
+    const char *p = r->head, *end = r->head + r->head_len;
+    const char *eol = memchr(p, '\n', (size_t)(end - p)); /* past the request line */
+    while (eol != NULL && (p = eol + 1) < end) {
+        eol = memchr(p, '\n', (size_t)(end - p));
+        const char *le = eol != NULL ? eol : end;
+        if ((size_t)(le - p) > nlen && p[nlen] == ':' && strncasecmp(p, name, nlen) == 0) {
+            const char *v = p + nlen + 1;
+            while (v < le && (*v == ' ' || *v == '\t'))
+                v++;
+            while (le > v && (le[-1] == '\r' || le[-1] == ' ' || le[-1] == '\t'))
+                le--;
+            *len = (size_t)(le - v);
+            return v;
+        }
+    }
+    *len = 0;
+    return NULL;
 }
 
 void hserver_reply(hserver_req *r, int status, const char *content_type, const char *body,

@@ -8,8 +8,7 @@
  * timeout, TLS with a certificate that can be reloaded, a graceful drain.
  * It knows nothing of LD/T 6008: the daemon gives it one handler.
  *
- * The same life cycle as net/httpd.h (which stays for daemons whose paths
- * are not hot): hserver_new, hserver_listen, hserver_start, hserver_drain
+ * Life cycle: hserver_new, hserver_listen, hserver_start, hserver_drain
  * and hserver_free belong to the owning (main) thread;
  * hserver_set_tls and hserver_set_body_limit may be called from it while
  * workers run. The handler runs on a worker thread and must answer with
@@ -90,6 +89,9 @@ const char *hserver_req_body(const hserver_req *r, size_t *len);
 /* The peer's address, and as text ("127.0.0.1", "::1"). */
 const struct sockaddr *hserver_req_peer(const hserver_req *r);
 const char *hserver_req_peer_text(const hserver_req *r);
+/* The value of the first header field called name (any case), without
+ * the whitespace around it, not NUL-terminated; NULL when absent. */
+const char *hserver_req_header(const hserver_req *r, const char *name, size_t *len);
 /* The event loop the request is on. */
 struct event_base *hserver_req_base(const hserver_req *r);
 

@@ -12,23 +12,20 @@
  */
 #include "api.h"
 
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <event2/buffer.h>
 #include <event2/event.h>
-#include <event2/http.h>
-#include <event2/keyvalq_struct.h>
 
 #include "common/util.h"
 #include "content.h"
 #include "db.h"
 #include "hrss/codes.h"
 #include "log.h"
-#include "net/httpd.h"
 #include "send.h"
 
 #define N_CODES 14
@@ -124,12 +121,12 @@ void api_free(api *a)
     free(a);
 }
 
-static void reply_json(struct evhttp_request *req, const char *body, size_t len)
+static void reply_json(hserver_req *req, const char *body, size_t len)
 {
-    httpd_reply(req, 200, "application/json; charset=utf-8", body, len);
+    hserver_reply(req, 200, "application/json; charset=utf-8", body, len);
 }
 
-static void reply_code(api *a, struct evhttp_request *req, int code, const char *detail)
+static void reply_code(api *a, hserver_req *req, int code, const char *detail)
 {
     size_t len;
     char *body = queue_response(code, detail, NULL, 0, 0, &len);
@@ -138,27 +135,19 @@ static void reply_code(api *a, struct evhttp_request *req, int code, const char 
     free(body);
 }
 
-static const char *peer_of(struct evhttp_request *req)
+/* The Content-Type as a string (cut at 127 bytes: only its start is
+ * looked at); NULL when absent. */
+static const char *ctype_of(hserver_req *req, char *out, size_t outlen)
 {
-    struct evhttp_connection *c = evhttp_request_get_connection(req);
-    char *host = NULL;
-    ev_uint16_t port = 0;
-    if (c != NULL)
-        evhttp_connection_get_peer(c, &host, &port);
-    return host != NULL ? host : "";
-}
-
-/* The body as a NUL-terminated copy; NULL when there is none. */
-static char *body_of(struct evhttp_request *req, size_t *len)
-{
-    struct evbuffer *in = evhttp_request_get_input_buffer(req);
-    *len = evbuffer_get_length(in);
-    char *b = malloc(*len + 1);
-    if (b == NULL)
-        abort();
-    evbuffer_copyout(in, b, *len);
-    b[*len] = '\0';
-    return b;
+    size_t n;
+    const char *v = hserver_req_header(req, "Content-Type", &n);
+    if (v == NULL)
+        return NULL;
+    if (n >= outlen)
+        n = outlen - 1;
+    memcpy(out, v, n);
+    out[n] = '\0';
+    return out;
 }
 
 static void log_request(const char *what, const char *app, int code, int n, int parts,
@@ -240,12 +229,11 @@ static void send_done(qjob *j, int committed)
     event_active(w->ev, EV_READ, 0);
 }
 
-static api_worker *worker_of(api *a, struct evhttp_request *req, int worker)
+static api_worker *worker_of(api *a, hserver_req *req, int worker)
 {
     api_worker *w = &a->w[worker];
     if (w->ev == NULL) {
-        struct evhttp_connection *c = evhttp_request_get_connection(req);
-        w->ev = event_new(evhttp_connection_get_base(c), -1, 0, on_answers, w);
+        w->ev = event_new(hserver_req_base(req), -1, 0, on_answers, w);
         if (w->ev == NULL)
             abort();
     }
@@ -254,12 +242,14 @@ static api_worker *worker_of(api *a, struct evhttp_request *req, int worker)
 
 /* ---- POST /sms/send ---- */
 
-void api_send(api *a, struct evhttp_request *req, int worker)
+void api_send(api *a, hserver_req *req, int worker)
 {
     size_t len;
-    char *body = body_of(req, &len);
-    const char *ctype = evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Type");
-    const char *peer = peer_of(req);
+    const char *body = hserver_req_body(req, &len);
+    char ctbuf[128];
+    const char *ctype = ctype_of(req, ctbuf, sizeof(ctbuf));
+    char peer[INET6_ADDRSTRLEN];
+    snprintf(peer, sizeof(peer), "%s", hserver_req_peer_text(req));
     char msg[160];
     send_req r;
     acct_snap *snap = NULL;
@@ -379,7 +369,6 @@ void api_send(api *a, struct evhttp_request *req, int worker)
     worker_of(a, req, worker);
     acct_snap_put(snap);
     send_req_free(&r);
-    free(body);
     free(text);
     queue_submit(a->q, &job->job);
     return;
@@ -389,7 +378,6 @@ refuse:
     log_request("send", r.app, code, r.n_mobiles, 0, peer);
     acct_snap_put(snap);
     send_req_free(&r);
-    free(body);
     free(text);
     free(signed_text);
 }
@@ -408,12 +396,14 @@ static void append_json_str(hrss_buf *b, const char *s)
     buf_append(b, "\"", 1);
 }
 
-void api_status(api *a, struct evhttp_request *req, int worker)
+void api_status(api *a, hserver_req *req, int worker)
 {
     size_t len;
-    char *body = body_of(req, &len);
-    const char *ctype = evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Type");
-    const char *peer = peer_of(req);
+    const char *body = hserver_req_body(req, &len);
+    char ctbuf[128];
+    const char *ctype = ctype_of(req, ctbuf, sizeof(ctbuf));
+    char peer[INET6_ADDRSTRLEN];
+    snprintf(peer, sizeof(peer), "%s", hserver_req_peer_text(req));
     char msg[160];
     send_req r;
     acct_snap *snap = NULL;
@@ -489,7 +479,6 @@ done:
     sqlite3_finalize(st);
     acct_snap_put(snap);
     send_req_free(&r);
-    free(body);
 }
 
 void api_metrics(api *a, hrss_buf *b)

@@ -14,10 +14,10 @@
 
 #include <stdint.h>
 
-#include <event2/http.h>
 
 #include "account.h"
 #include "config.h"
+#include "net/hserver.h"
 #include "queue.h"
 
 typedef struct api api;
@@ -40,8 +40,8 @@ void api_free(api *a);
 /* Re-reads the reloadable settings (max_parts, validity, schedule_max). */
 void api_configure(api *a, const sms_config *cfg);
 
-void api_send(api *a, struct evhttp_request *req, int worker);
-void api_status(api *a, struct evhttp_request *req, int worker);
+void api_send(api *a, hserver_req *req, int worker);
+void api_status(api *a, hserver_req *req, int worker);
 
 /* Appends the API's Prometheus lines to buf (caller's hrss_buf). */
 struct hrss_buf;

@@ -1,6 +1,6 @@
 /*
  * sms/daemon.c - the hrss-sms process: configuration, sms.db, the account
- * snapshot, the queue's writer, the HTTP workers (net/httpd.h), and on the
+ * snapshot, the queue's writer, the HTTP workers (net/hserver.h), and on the
  * main thread's event loop the signals, a 250 ms poll that reloads the
  * accounts when another process (the account commands) changed sms.db, and
  * the dispatcher to the carriers (dispatch.c).
@@ -18,7 +18,6 @@
 #include <unistd.h>
 
 #include <event2/event.h>
-#include <event2/http.h>
 #include <event2/thread.h>
 
 #include "account.h"
@@ -29,7 +28,7 @@
 #include "dispatch.h"
 #include "hrss/hrss.h"
 #include "log.h"
-#include "net/httpd.h"
+#include "net/hserver.h"
 #include "queue.h"
 
 #define POLL_INTERVAL_MS 250
@@ -44,7 +43,7 @@ typedef struct sms_daemon {
     queue *q;
     api *api;
     dispatch *disp;
-    httpd *http;
+    hserver *http;
     struct event_base *base;
     atomic_int log_access;
     atomic_int datadir_ok;
@@ -52,35 +51,34 @@ typedef struct sms_daemon {
     int exit_status;
 } sms_daemon;
 
-static void reply_text(struct evhttp_request *req, int status, const char *text)
+static int reply_text(hserver_req *req, int status, const char *text)
 {
-    httpd_reply(req, status, "text/plain; charset=utf-8", text, strlen(text));
+    hserver_reply(req, status, "text/plain; charset=utf-8", text, strlen(text));
+    return status;
 }
 
-static void h_healthz(sms_daemon *d, struct evhttp_request *req, int worker)
+static int h_healthz(sms_daemon *d, hserver_req *req, int worker)
 {
     (void)d;
     (void)worker;
-    reply_text(req, 200, "ok\n");
+    return reply_text(req, 200, "ok\n");
 }
 
-static void h_readyz(sms_daemon *d, struct evhttp_request *req, int worker)
+static int h_readyz(sms_daemon *d, hserver_req *req, int worker)
 {
     (void)worker;
-    const char *why = httpd_is_draining(d->http)    ? "draining"
+    const char *why = hserver_is_draining(d->http)  ? "draining"
                       : !atomic_load(&d->datadir_ok) ? "data directory not writable"
                       : !queue_is_healthy(d->q)      ? "queue cannot write to sms.db"
                                                      : NULL;
     char text[128];
-    if (why == NULL) {
-        reply_text(req, 200, "ready\n");
-    } else {
-        snprintf(text, sizeof(text), "not ready: %s\n", why);
-        reply_text(req, 503, text);
-    }
+    if (why == NULL)
+        return reply_text(req, 200, "ready\n");
+    snprintf(text, sizeof(text), "not ready: %s\n", why);
+    return reply_text(req, 503, text);
 }
 
-static void h_metrics(sms_daemon *d, struct evhttp_request *req, int worker)
+static int h_metrics(sms_daemon *d, hserver_req *req, int worker)
 {
     (void)worker;
     hrss_buf b;
@@ -98,62 +96,68 @@ static void h_metrics(sms_daemon *d, struct evhttp_request *req, int worker)
              (unsigned long long)failures);
     buf_append_str(&b, line);
     dispatch_metrics(d->disp, &b);
-    httpd_reply(req, 200, "text/plain; version=0.0.4; charset=utf-8", b.p, b.len);
+    hserver_reply(req, 200, "text/plain; version=0.0.4; charset=utf-8", b.p, b.len);
     buf_free(&b);
+    return 200;
 }
 
-static void h_send(sms_daemon *d, struct evhttp_request *req, int worker)
-{
-    api_send(d->api, req, worker);
-}
-
-static void h_status(sms_daemon *d, struct evhttp_request *req, int worker)
-{
-    api_status(d->api, req, worker);
-}
-
-typedef void (*route_fn)(sms_daemon *d, struct evhttp_request *req, int worker);
+/* A route returns the status it answered with (logged); the send and
+ * status interfaces may answer later and log their own line. */
+typedef int (*route_fn)(sms_daemon *d, hserver_req *req, int worker);
 
 static const struct route {
-    enum evhttp_cmd_type method;
+    int method; /* enum http1_method */
     const char *path;
     route_fn fn;
 } routes[] = {
-    {EVHTTP_REQ_GET, "/healthz", h_healthz},   {EVHTTP_REQ_GET, "/readyz", h_readyz},
-    {EVHTTP_REQ_GET, "/metrics", h_metrics},   {EVHTTP_REQ_POST, "/sms/send", h_send},
-    {EVHTTP_REQ_POST, "/sms/status", h_status},
+    {HTTP1_GET, "/healthz", h_healthz},
+    {HTTP1_GET, "/readyz", h_readyz},
+    {HTTP1_GET, "/metrics", h_metrics},
 };
 
-static void handle(struct evhttp_request *req, int worker, void *arg)
+static void handle(hserver_req *req, int worker, void *arg)
 {
     sms_daemon *d = arg;
-    enum evhttp_cmd_type m = evhttp_request_get_command(req);
-    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
-    const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+    int m = hserver_req_method(req);
+    const char *path = hserver_req_path(req);
     route_fn fn = NULL;
-    int known = 0;
-    if (path == NULL)
-        path = "";
+    int known = 0, status;
+    /* the interfaces first: they are nearly every request */
+    if (strncmp(path, "/sms/", 5) == 0) {
+        int send = strcmp(path + 5, "send") == 0;
+        if (send || strcmp(path + 5, "status") == 0) {
+            if (m == HTTP1_POST) {
+                if (send)
+                    api_send(d->api, req, worker);
+                else
+                    api_status(d->api, req, worker);
+                return;
+            }
+            known = 1;
+        }
+    }
     for (size_t i = 0; i < HRSS_ARRAY_LEN(routes); i++)
         if (strcmp(routes[i].path, path) == 0) {
             known = 1;
-            if (routes[i].method == m ||
-                (m == EVHTTP_REQ_HEAD && routes[i].method == EVHTTP_REQ_GET))
+            if (routes[i].method == m || (m == HTTP1_HEAD && routes[i].method == HTTP1_GET))
                 fn = routes[i].fn;
         }
+    /* no use of req once answered: copy what the log line needs */
+    char qp[160];
+    int log_it = atomic_load_explicit(&d->log_access, memory_order_relaxed) &&
+                 sms_log_enabled(SMS_LOG_DEBUG);
+    if (log_it)
+        sms_log_quote(path, qp, sizeof(qp));
     if (fn != NULL) {
-        fn(d, req, worker);
+        status = fn(d, req, worker);
     } else {
         const char *body = known ? "{\"error\":\"method_not_allowed\"}\n"
                                  : "{\"error\":\"not_found\"}\n";
-        httpd_reply(req, known ? 405 : 404, "application/json", body, strlen(body));
+        status = known ? 405 : 404;
+        hserver_reply(req, status, "application/json", body, strlen(body));
     }
-    if (atomic_load_explicit(&d->log_access, memory_order_relaxed) && fn != h_send &&
-        fn != h_status && sms_log_enabled(SMS_LOG_DEBUG)) {
-        char qp[160];
-        sms_log(SMS_LOG_DEBUG, "request", "worker=%d path=%s status=%d", worker,
-                sms_log_quote(path, qp, sizeof(qp)), evhttp_request_get_response_code(req));
-    }
+    if (log_it)
+        sms_log(SMS_LOG_DEBUG, "request", "worker=%d path=%s status=%d", worker, qp, status);
 }
 
 static int64_t accounts_version(sms_daemon *d)
@@ -228,10 +232,10 @@ static void reload(sms_daemon *d)
     apply_reloadable(d, &c);
     api_configure(d->api, &c);
     if (c.body_limit != d->cfg.body_limit)
-        httpd_set_body_limit(d->http, c.body_limit);
+        hserver_set_body_limit(d->http, c.body_limit);
     if (d->cfg.n_https_listen > 0 && c.tls_cert != NULL && c.tls_key != NULL) {
-        char terr[HTTPD_ERR_MAX], tq[HTTPD_ERR_MAX + 16];
-        if (httpd_set_tls(d->http, c.tls_cert, c.tls_key, terr) != 0)
+        char terr[HSERVER_ERR_MAX], tq[HSERVER_ERR_MAX + 16];
+        if (hserver_set_tls(d->http, c.tls_cert, c.tls_key, terr) != 0)
             sms_log(SMS_LOG_ERROR, "tls_reload_failed", "error=%s kept=previous",
                     sms_log_quote(terr, tq, sizeof(tq)));
     }
@@ -264,7 +268,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 int sms_daemon_run(const char *config_path)
 {
     sms_daemon d;
-    char err[SMS_CONFIG_ERR_MAX], q[SMS_CONFIG_ERR_MAX + 16], herr[HTTPD_ERR_MAX];
+    char err[SMS_CONFIG_ERR_MAX], q[SMS_CONFIG_ERR_MAX + 16], herr[HSERVER_ERR_MAX];
     struct event *sigs[3] = {NULL, NULL, NULL}, *poll = NULL;
     sigset_t block, prev;
     int started = 0;
@@ -308,21 +312,22 @@ int sms_daemon_run(const char *config_path)
     api_options ao = {&d.cfg, &d.accounts, d.q, d.cfg.workers, served, on_queued, d.disp};
     d.api = api_new(&ao);
 
-    httpd_options ho = {d.cfg.workers, d.cfg.body_limit, d.cfg.idle_timeout_sec, handle, &d};
-    if (httpd_new(&ho, &d.http, herr) != 0)
+    hserver_options ho = {d.cfg.workers, d.cfg.body_limit, d.cfg.idle_timeout_sec, handle, &d};
+    if (hserver_new(&ho, &d.http, herr) != 0)
         goto http_failed;
     for (int tls = 0; tls <= 1; tls++) {
         char *const *list = tls ? d.cfg.https_listen : d.cfg.http_listen;
         int count = tls ? d.cfg.n_https_listen : d.cfg.n_http_listen;
         for (int i = 0; i < count; i++) {
             char bound[128];
-            if (httpd_listen(d.http, list[i], tls, bound, sizeof(bound), herr) != 0)
+            if (hserver_listen(d.http, list[i], tls, bound, sizeof(bound), herr) != 0)
                 goto http_failed;
             sms_log(SMS_LOG_INFO, "listening", "proto=%s addr=%s", tls ? "https" : "http",
                     bound);
         }
     }
-    if (d.cfg.n_https_listen > 0 && httpd_set_tls(d.http, d.cfg.tls_cert, d.cfg.tls_key, herr) != 0)
+    if (d.cfg.n_https_listen > 0 &&
+        hserver_set_tls(d.http, d.cfg.tls_cert, d.cfg.tls_key, herr) != 0)
         goto http_failed;
 
     sigemptyset(&block);
@@ -331,7 +336,7 @@ int sms_daemon_run(const char *config_path)
     sigaddset(&block, SIGHUP);
     signal(SIGPIPE, SIG_IGN);
     pthread_sigmask(SIG_BLOCK, &block, &prev);
-    int rc = httpd_start(d.http, herr);
+    int rc = hserver_start(d.http, herr);
     started = 1;
     const int signums[3] = {SIGTERM, SIGINT, SIGHUP};
     for (int i = 0; i < 3; i++) {
@@ -351,7 +356,7 @@ int sms_daemon_run(const char *config_path)
 
     event_base_dispatch(d.base);
 
-    int left = httpd_drain(d.http, d.drain_timeout_ms);
+    int left = hserver_drain(d.http, d.drain_timeout_ms);
     started = 0;
     sms_log(left ? SMS_LOG_WARN : SMS_LOG_INFO, "stopped", "unanswered=%d", left);
     d.exit_status = left ? 1 : 0;
@@ -361,14 +366,14 @@ http_failed:
     sms_log(SMS_LOG_ERROR, "listen_failed", "error=%s", sms_log_quote(herr, q, sizeof(q)));
 done:
     if (started)
-        httpd_drain(d.http, 0);
+        hserver_drain(d.http, 0);
     /* the writer answers what it still holds (to stopped workers), then the
      * answer events go, then the workers' bases */
     queue_free(d.q); /* its jobs may still name the dispatcher */
     d.q = NULL;
     dispatch_free(d.disp);
     api_free(d.api);
-    httpd_free(d.http);
+    hserver_free(d.http);
     for (int i = 0; i < 3; i++)
         if (sigs[i] != NULL)
             event_free(sigs[i]);
