@@ -51,9 +51,12 @@ struct api {
     void *on_queued_arg;
     atomic_ullong by_code[N_CODES];
     atomic_ullong msgs_accepted, parts_accepted, duplicates, status_queries;
+    atomic_int queued; /* the writer's batch queued messages: wake the dispatcher */
 };
 
 static const int codes[N_CODES] = {1, -1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12, 99, 0};
+
+static void after_batch(void *arg);
 
 static void count_code(api *a, int code)
 {
@@ -85,6 +88,7 @@ api *api_new(const api_options *o)
     for (int i = 0; i < o->workers; i++)
         pthread_mutex_init(&a->w[i].mu, NULL);
     api_configure(a, o->cfg);
+    queue_on_batch(a->q, after_batch, a);
     return a;
 }
 
@@ -189,6 +193,7 @@ static void on_answers(evutil_socket_t fd, short what, void *arg)
     while (list != NULL) {
         send_job *next = (send_job *)list->job.next;
         reply_json(list->req, list->response, list->response_len);
+        log_request("send", list->app, list->code, list->n_dest, list->parts, "");
         free(list->response);
         free(list->client_id);
         free(list->content);
@@ -217,16 +222,27 @@ static void send_done(qjob *j, int committed)
             n += s->dest[i].code == SMS_CODE_OK;
         atomic_fetch_add(&a->msgs_accepted, n);
         atomic_fetch_add(&a->parts_accepted, n * (unsigned long long)s->parts);
-        if (a->on_queued != NULL)
-            a->on_queued(a->on_queued_arg);
+        atomic_store_explicit(&a->queued, 1, memory_order_relaxed);
     }
-    log_request("send", s->app, s->code, s->n_dest, s->parts, "");
+    /* the answer and its log line go out on the worker; the writer only
+     * wakes a worker whose list was empty (else a wake-up is pending) */
     api_worker *w = &a->w[s->worker];
     pthread_mutex_lock(&w->mu);
+    int wake = w->done_head == NULL;
     s->job.next = (qjob *)w->done_head;
     w->done_head = s;
     pthread_mutex_unlock(&w->mu);
-    event_active(w->ev, EV_READ, 0);
+    if (wake)
+        event_active(w->ev, EV_READ, 0);
+}
+
+/* After each committed batch (writer thread): one wake-up of the
+ * dispatcher for all the messages the batch queued. */
+static void after_batch(void *arg)
+{
+    api *a = arg;
+    if (atomic_exchange_explicit(&a->queued, 0, memory_order_relaxed) && a->on_queued != NULL)
+        a->on_queued(a->on_queued_arg);
 }
 
 static api_worker *worker_of(api *a, hserver_req *req, int worker)

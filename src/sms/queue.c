@@ -32,6 +32,8 @@ struct queue {
     int batch_max;
     atomic_int healthy;
     atomic_ullong batches, jobs, failures;
+    void (*on_batch)(void *arg);
+    void *on_batch_arg;
     sqlite3_stmt *st_req_get, *st_req_put, *st_black, *st_charge, *st_status, *st_msg;
 };
 
@@ -230,7 +232,7 @@ int queue_apply_send(queue *q, sqlite3 *db, qjob *j)
 
 /* ---- the writer thread ---- */
 
-static void run_batch(queue *q, qjob *list)
+static void run_batch(queue *q, qjob *list, void (*on_batch)(void *), void *on_batch_arg)
 {
     char err[SMS_DB_ERR_MAX], qe[SMS_DB_ERR_MAX + 16];
     int ok = db_exec(q->db, "BEGIN IMMEDIATE", err) == 0;
@@ -257,6 +259,8 @@ static void run_batch(queue *q, qjob *list)
         list->done(list, ok);
         list = next;
     }
+    if (ok && on_batch != NULL)
+        on_batch(on_batch_arg);
 }
 
 static void *writer(void *arg)
@@ -277,8 +281,10 @@ static void *writer(void *arg)
         if (q->head == NULL)
             q->tail = NULL;
         last->next = NULL;
+        void (*on_batch)(void *) = q->on_batch;
+        void *on_batch_arg = q->on_batch_arg;
         pthread_mutex_unlock(&q->mu);
-        run_batch(q, list);
+        run_batch(q, list, on_batch, on_batch_arg);
     }
     return NULL;
 }
@@ -298,6 +304,14 @@ void queue_submit(queue *q, qjob *j)
         q->head = j;
     q->tail = j;
     pthread_cond_signal(&q->cv);
+    pthread_mutex_unlock(&q->mu);
+}
+
+void queue_on_batch(queue *q, void (*fn)(void *arg), void *arg)
+{
+    pthread_mutex_lock(&q->mu);
+    q->on_batch = fn;
+    q->on_batch_arg = arg;
     pthread_mutex_unlock(&q->mu);
 }
 

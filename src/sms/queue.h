@@ -84,6 +84,10 @@ int queue_new(const char *data_dir, int batch_max, queue **out, char err[QUEUE_E
  * queue_free began, done is called at once with committed = 0. */
 void queue_submit(queue *q, qjob *j);
 
+/* Calls fn(arg) on the writer thread after the done functions of each
+ * committed batch. Set it before the first queue_submit. */
+void queue_on_batch(queue *q, void (*fn)(void *arg), void *arg);
+
 /* 1 while the last transaction succeeded (for /readyz). */
 int queue_is_healthy(queue *q);
 
