@@ -8,34 +8,69 @@
  * are on disk; a crash before COMMIT loses nothing that was acknowledged.
  * Under load a batch holds the requests that arrived during the previous
  * fsync, so the cost of one fsync is shared by all of them.
+ *
+ * The gather wait: the clients answered by one batch usually send their
+ * next request at once, a few tens of microseconds later. Left alone, the
+ * writer would start the next transaction with only the requests that came
+ * during the fsync and the clients would settle into two alternating
+ * halves, each waiting for the other's fsync. So after a batch the writer
+ * waits until as many jobs are queued as the last batch held plus what was
+ * left queued (the clients it expects back), but never longer than half
+ * the duration of the last commit (at most GATHER_MAX_NS): at worst a lone
+ * slow client waits half an fsync more, and under load one fsync serves
+ * every client instead of half of them. Submitters wake the writer only
+ * when the queue reaches what it waits for.
  */
 #include "queue.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/util.h"
 #include "db.h"
 #include "log.h"
 #include "send.h"
 
+#define GATHER_MAX_NS 2000000L
+
 struct queue {
     sqlite3 *db;
     pthread_t thread;
     pthread_mutex_t mu;
-    pthread_cond_t cv;
+    pthread_cond_t cv; /* CLOCK_MONOTONIC */
     qjob *head, *tail;
+    int queued;  /* jobs in the list */
+    int want;    /* the writer sleeps until queued >= want (0: it runs) */
     int stopping;
     int batch_max;
+    long last_commit_ns;
     atomic_int healthy;
     atomic_ullong batches, jobs, failures;
     void (*on_batch)(void *arg);
     void *on_batch_arg;
     sqlite3_stmt *st_req_get, *st_req_put, *st_black, *st_charge, *st_status, *st_msg;
+    sqlite3_stmt *st_begin, *st_commit, *st_rollback;
 };
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Runs one of the prepared transaction statements. */
+static int tx_step(sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
 
 /* ---- the answer ---- */
 
@@ -235,18 +270,19 @@ int queue_apply_send(queue *q, sqlite3 *db, qjob *j)
 static void run_batch(queue *q, qjob *list, void (*on_batch)(void *), void *on_batch_arg)
 {
     char err[SMS_DB_ERR_MAX], qe[SMS_DB_ERR_MAX + 16];
-    int ok = db_exec(q->db, "BEGIN IMMEDIATE", err) == 0;
+    int64_t t0 = mono_ns();
+    int ok = tx_step(q->st_begin) == 0;
     unsigned long long n = 0;
     for (qjob *j = list; j != NULL && ok; j = j->next, n++)
-        if (j->apply(q, q->db, j) != 0) {
-            snprintf(err, sizeof(err), "sqlite: %s", sqlite3_errmsg(q->db));
+        if (j->apply(q, q->db, j) != 0)
             ok = 0;
-        }
-    if (ok && db_exec(q->db, "COMMIT", err) != 0)
+    if (ok && tx_step(q->st_commit) != 0)
         ok = 0;
+    q->last_commit_ns = (long)(mono_ns() - t0);
     if (!ok) {
-        char e2[SMS_DB_ERR_MAX];
-        db_exec(q->db, "ROLLBACK", e2);
+        snprintf(err, sizeof(err), "sqlite: %s", sqlite3_errmsg(q->db));
+        if (!sqlite3_get_autocommit(q->db))
+            tx_step(q->st_rollback);
         atomic_fetch_add(&q->failures, 1);
         sms_log(SMS_LOG_ERROR, "queue_commit_failed", "error=%s",
                 sms_log_quote(err, qe, sizeof(qe)));
@@ -266,20 +302,37 @@ static void run_batch(queue *q, qjob *list, void (*on_batch)(void *), void *on_b
 static void *writer(void *arg)
 {
     queue *q = arg;
+    int expect = 0; /* jobs expected back: the last batch and what it left queued */
     for (;;) {
         pthread_mutex_lock(&q->mu);
+        q->want = 1;
         while (q->head == NULL && !q->stopping)
             pthread_cond_wait(&q->cv, &q->mu);
         if (q->head == NULL && q->stopping) {
             pthread_mutex_unlock(&q->mu);
             break;
         }
+        if (expect > q->batch_max)
+            expect = q->batch_max;
+        if (q->queued < expect && !q->stopping) {
+            long wait = q->last_commit_ns / 2;
+            int64_t until = mono_ns() + (wait < GATHER_MAX_NS ? wait : GATHER_MAX_NS);
+            struct timespec ts = {(time_t)(until / 1000000000), (long)(until % 1000000000)};
+            q->want = expect;
+            while (q->queued < expect && !q->stopping)
+                if (pthread_cond_timedwait(&q->cv, &q->mu, &ts) == ETIMEDOUT)
+                    break;
+        }
+        q->want = 0;
         qjob *list = q->head, *last = list;
-        for (int i = 1; i < q->batch_max && last->next != NULL; i++)
+        int taken = 1;
+        for (; taken < q->batch_max && last->next != NULL; taken++)
             last = last->next;
         q->head = last->next;
         if (q->head == NULL)
             q->tail = NULL;
+        q->queued -= taken;
+        expect = taken + q->queued;
         last->next = NULL;
         void (*on_batch)(void *) = q->on_batch;
         void *on_batch_arg = q->on_batch_arg;
@@ -303,7 +356,9 @@ void queue_submit(queue *q, qjob *j)
     else
         q->head = j;
     q->tail = j;
-    pthread_cond_signal(&q->cv);
+    q->queued++;
+    if (q->want > 0 && q->queued >= q->want)
+        pthread_cond_signal(&q->cv);
     pthread_mutex_unlock(&q->mu);
 }
 
@@ -335,6 +390,9 @@ static void finalize_all(queue *q)
     sqlite3_finalize(q->st_charge);
     sqlite3_finalize(q->st_status);
     sqlite3_finalize(q->st_msg);
+    sqlite3_finalize(q->st_begin);
+    sqlite3_finalize(q->st_commit);
+    sqlite3_finalize(q->st_rollback);
 }
 
 int queue_new(const char *data_dir, int batch_max, queue **out, char err[QUEUE_ERR_MAX])
@@ -365,6 +423,9 @@ int queue_new(const char *data_dir, int batch_max, queue **out, char err[QUEUE_E
          "INSERT INTO msgs (app, client_id, mobile, operator, lane, state, content, parts, ref,"
          " created, not_before, expires, updated) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,"
          " abs(random() % 256),?9,?10,?11,?9)"},
+        {offsetof(queue, st_begin), "BEGIN IMMEDIATE"},
+        {offsetof(queue, st_commit), "COMMIT"},
+        {offsetof(queue, st_rollback), "ROLLBACK"},
     };
     for (size_t i = 0; i < HRSS_ARRAY_LEN(stmts); i++)
         if (sqlite3_prepare_v3(q->db, stmts[i].sql, -1, SQLITE_PREPARE_PERSISTENT,
@@ -378,7 +439,11 @@ int queue_new(const char *data_dir, int batch_max, queue **out, char err[QUEUE_E
     q->batch_max = batch_max;
     atomic_init(&q->healthy, 1);
     pthread_mutex_init(&q->mu, NULL);
-    pthread_cond_init(&q->cv, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&q->cv, &ca);
+    pthread_condattr_destroy(&ca);
     if (pthread_create(&q->thread, NULL, writer, q) != 0)
         abort();
     *out = q;
