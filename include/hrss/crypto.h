@@ -57,6 +57,16 @@ HRSS_API void hrss_sm3_free(hrss_sm3_ctx *c);
 HRSS_API int hrss_hmac_sm3(const void *key, size_t keylen, const void *data, size_t len,
                            unsigned char out[HRSS_SM3_LEN]);
 
+/* A key prepared once for many HMAC-SM3 computations (a verifier's copy of
+ * a caller's secret): hrss_hmac_sm3_keyed gives the same MAC as
+ * hrss_hmac_sm3 with that key, at less cost. A prepared key is read-only
+ * and may be used by several threads at once. HRSS_ENOMEM, HRSS_ECRYPTO. */
+typedef struct hrss_hmac_sm3_key hrss_hmac_sm3_key;
+HRSS_API int hrss_hmac_sm3_key_new(const void *key, size_t keylen, hrss_hmac_sm3_key **out);
+HRSS_API int hrss_hmac_sm3_keyed(const hrss_hmac_sm3_key *k, const void *data, size_t len,
+                                 unsigned char out[HRSS_SM3_LEN]);
+HRSS_API void hrss_hmac_sm3_key_free(hrss_hmac_sm3_key *k); /* clears it; NULL is a no-op */
+
 /* ---- SM4 ---- */
 
 /* The standard's key: exactly 16 ASCII digits, used as the 16 key bytes

@@ -187,8 +187,8 @@ done:
 /* ---- profiles ---- */
 
 /* The 32 bytes a hex profile signs with: SM3 or HMAC-SM3 of canon. */
-static int digest_of(const hrss_sig_key *k, const char *canon, size_t len,
-                     unsigned char md[HRSS_SM3_LEN], hrss_error *err)
+static int digest_of(const hrss_sig_key *k, const hrss_hmac_sm3_key *hk, const char *canon,
+                     size_t len, unsigned char md[HRSS_SM3_LEN], hrss_error *err)
 {
     int rc;
     if (k->profile == HRSS_SIG_SM3) {
@@ -197,9 +197,12 @@ static int digest_of(const hrss_sig_key *k, const char *canon, size_t len,
             return hrss__error(err, rc, "sm3 signature: digest failed");
         return HRSS_OK;
     }
-    if (k->secret == NULL || k->secret_len == 0)
+    if (hk != NULL)
+        rc = hrss_hmac_sm3_keyed(hk, canon, len, md);
+    else if (k->secret == NULL || k->secret_len == 0)
         return hrss__error(err, HRSS_EKEY, "hmac-sm3 signature: no secret");
-    rc = hrss_hmac_sm3(k->secret, k->secret_len, canon, len, md);
+    else
+        rc = hrss_hmac_sm3(k->secret, k->secret_len, canon, len, md);
     if (rc != HRSS_OK)
         return hrss__error(err, rc, "hmac-sm3 signature: HMAC failed");
     return HRSS_OK;
@@ -235,7 +238,7 @@ int hrss_sign_string(const hrss_sig_key *k, const char *canon, size_t len, char 
     switch (k->profile) {
     case HRSS_SIG_SM3:
     case HRSS_SIG_HMAC_SM3:
-        rc = digest_of(k, canon, len, md, err);
+        rc = digest_of(k, NULL, canon, len, md, err);
         if (rc != HRSS_OK)
             goto done;
         rc = hrss_hex_encode(md, sizeof(md), &text, &textlen);
@@ -279,14 +282,14 @@ done:
 /* Hex signature: decoded to bytes (so case does not matter), then compared
  * in constant time. The length is public; only the content is compared
  * without early exit. */
-static int verify_hex(const hrss_sig_key *k, const char *canon, size_t len, const char *sig,
-                      size_t siglen, hrss_error *err)
+static int verify_hex(const hrss_sig_key *k, const hrss_hmac_sm3_key *hk, const char *canon,
+                      size_t len, const char *sig, size_t siglen, hrss_error *err)
 {
     unsigned char md[HRSS_SM3_LEN];
     unsigned char *got = NULL;
     size_t gotlen = 0;
     const char *name = hrss_sig_profile_name(k->profile);
-    int rc = digest_of(k, canon, len, md, err);
+    int rc = digest_of(k, hk, canon, len, md, err);
 
     if (rc != HRSS_OK)
         return rc;
@@ -330,8 +333,9 @@ done:
     return rc;
 }
 
-int hrss_verify_string(const hrss_sig_key *k, const char *canon, size_t len, const char *sig,
-                       size_t siglen, hrss_error *err)
+/* hrss_verify_string, with hk (may be NULL) prepared from k's hmac-sm3 secret. */
+static int verify_string(const hrss_sig_key *k, const hrss_hmac_sm3_key *hk, const char *canon,
+                         size_t len, const char *sig, size_t siglen, hrss_error *err)
 {
     if (k == NULL || (canon == NULL && len > 0))
         return hrss__error(err, HRSS_EINVAL, "verify: missing argument");
@@ -350,12 +354,18 @@ int hrss_verify_string(const hrss_sig_key *k, const char *canon, size_t len, con
     switch (k->profile) {
     case HRSS_SIG_SM3:
     case HRSS_SIG_HMAC_SM3:
-        return verify_hex(k, canon, len, sig, siglen, err);
+        return verify_hex(k, hk, canon, len, sig, siglen, err);
     case HRSS_SIG_SM2:
         return verify_sm2(k, canon, len, sig, siglen, err);
     default:
         return hrss__error(err, HRSS_EINVAL, "verify: unknown profile %d", (int)k->profile);
     }
+}
+
+int hrss_verify_string(const hrss_sig_key *k, const char *canon, size_t len, const char *sig,
+                       size_t siglen, hrss_error *err)
+{
+    return verify_string(k, NULL, canon, len, sig, siglen, err);
 }
 
 /* ---- envelopes ---- */
@@ -389,7 +399,8 @@ done:
     return rc;
 }
 
-int hrss_envelope_verify(const hrss_envelope *e, const hrss_sig_key *k, hrss_error *err)
+static int envelope_verify(const hrss_envelope *e, const hrss_sig_key *k,
+                           const hrss_hmac_sm3_key *hk, hrss_error *err)
 {
     char *canon = NULL;
     size_t canonlen = 0;
@@ -411,8 +422,8 @@ int hrss_envelope_verify(const hrss_envelope *e, const hrss_sig_key *k, hrss_err
     rc = hrss_canonical_header(header, &canon, &canonlen, err);
     if (rc != HRSS_OK)
         goto done;
-    rc = hrss_verify_string(k, canon, canonlen, json_string_value(sig), json_string_length(sig),
-                            err);
+    rc = verify_string(k, hk, canon, canonlen, json_string_value(sig), json_string_length(sig),
+                       err);
     if (rc != HRSS_OK && err != NULL && strncmp(err->msg, "signature: ", 11) == 0) {
         /* "signature: ..." of hrss_verify_string, placed in the header */
         char tmp[HRSS_ERROR_MSG_MAX];
@@ -423,6 +434,19 @@ int hrss_envelope_verify(const hrss_envelope *e, const hrss_sig_key *k, hrss_err
 done:
     hrss_free(canon);
     return rc;
+}
+
+int hrss_envelope_verify(const hrss_envelope *e, const hrss_sig_key *k, hrss_error *err)
+{
+    return envelope_verify(e, k, NULL, err);
+}
+
+int hrss_envelope_verify_hmac(const hrss_envelope *e, const hrss_hmac_sm3_key *k, hrss_error *err)
+{
+    if (k == NULL)
+        return hrss__error(err, HRSS_EINVAL, "verify: missing argument");
+    hrss_sig_key sk = {.profile = HRSS_SIG_HMAC_SM3};
+    return envelope_verify(e, &sk, k, err);
 }
 
 /* 1 when the header holds field (exact key, no alias) with a value other than

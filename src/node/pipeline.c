@@ -329,7 +329,10 @@ void pipeline_handle(pipeline *p, hserver_req *req, int worker, const char *url_
         goto done;
     }
     hrss_sig_key key = {caller->sig, caller->secret, caller->secret_len, caller->sm2};
-    rc = hrss_envelope_verify(env, &key, &e);
+    if (caller->sig == HRSS_SIG_HMAC_SM3 && caller->hmac != NULL)
+        rc = hrss_envelope_verify_hmac(env, caller->hmac, &e);
+    else
+        rc = hrss_envelope_verify(env, &key, &e);
     if (rc == HRSS_EMISSING) {
         refuse(&r, HRSS_COMM_SIGNATURE, "signature missing");
         goto done;

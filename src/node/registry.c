@@ -847,6 +847,12 @@ static int load_system(sqlite3_stmt *st, snap_system *y, char *err)
         if (y->secret == NULL)
             abort();
         memcpy(y->secret, col_text(st, 6), y->secret_len + 1);
+        /* keyed once here rather than for every request it signs */
+        if (y->sig == HRSS_SIG_HMAC_SM3 && y->secret_len > 0 &&
+            hrss_hmac_sm3_key_new(y->secret, y->secret_len, &y->hmac) != HRSS_OK) {
+            snprintf(err, REGISTRY_ERR_MAX, "system %s: cannot prepare its secret", y->code);
+            return -1;
+        }
     }
     if (col_text(st, 7) != NULL &&
         hrss_sm2_key_from_pem(col_text(st, 7), (size_t)sqlite3_column_bytes(st, 7), &y->sm2,

@@ -241,6 +241,7 @@ void snapshot_unref(snapshot *s)
         if (y->secret != NULL)
             memset(y->secret, 0, y->secret_len);
         free(y->secret);
+        hrss_hmac_sm3_key_free(y->hmac);
         hrss_sm2_key_free(y->sm2);
         free(y->nets);
     }

@@ -39,6 +39,7 @@ typedef struct snap_system {
     hrss_sig_profile sig;           /* the caller's signature profile */
     unsigned char *secret;          /* hmac-sm3 */
     size_t secret_len;
+    hrss_hmac_sm3_key *hmac;        /* hmac-sm3: secret prepared for verifying */
     hrss_sm2_key *sm2;              /* sm2: public key (verify, seal responses) */
     snap_net *nets;                 /* allowed source addresses */
     int n_nets;

@@ -202,7 +202,20 @@ static void hmac_sm3_matches_definition(void **state)
             hmac_by_definition(key, keylens[i], msg, mlen, want);
             assert_memory_equal(got, want, sizeof(got));
         }
+        /* a prepared key: the same MACs, again and again */
+        hrss_hmac_sm3_key *k = NULL;
+        assert_int_equal(hrss_hmac_sm3_key_new(key, keylens[i], &k), HRSS_OK);
+        for (int round = 0; round < 2; round++)
+            for (size_t mlen = 0; mlen <= sizeof(msg); mlen += 50) {
+                assert_int_equal(hrss_hmac_sm3_keyed(k, msg, mlen, got), HRSS_OK);
+                hmac_by_definition(key, keylens[i], msg, mlen, want);
+                assert_memory_equal(got, want, sizeof(got));
+            }
+        hrss_hmac_sm3_key_free(k);
     }
+    hrss_hmac_sm3_key_free(NULL);
+    assert_int_equal(hrss_hmac_sm3_key_new(NULL, 1, NULL), HRSS_EINVAL);
+    assert_int_equal(hrss_hmac_sm3_keyed(NULL, msg, 1, got), HRSS_EINVAL);
     /* A different key gives a different MAC. */
     assert_int_equal(hrss_hmac_sm3("k1", 2, "m", 1, got), HRSS_OK);
     assert_int_equal(hrss_hmac_sm3("k2", 2, "m", 1, want), HRSS_OK);

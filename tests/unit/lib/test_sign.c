@@ -396,6 +396,22 @@ static void envelope_sign_and_verify(void **state)
     assert_int_equal(hrss_envelope_set(e, "extra", NULL), HRSS_OK);
     assert_int_equal(hrss_envelope_verify(e, &k, &err), HRSS_OK);
 
+    /* A prepared key gives the same outcomes and messages. */
+    hrss_hmac_sm3_key *hk = NULL, *other = NULL;
+    hrss_error err2 = {0};
+    assert_int_equal(hrss_hmac_sm3_key_new(TEST_SECRET, strlen(TEST_SECRET), &hk), HRSS_OK);
+    assert_int_equal(hrss_hmac_sm3_key_new("another", 7, &other), HRSS_OK);
+    assert_int_equal(hrss_envelope_verify_hmac(e, hk, &err), HRSS_OK);
+    assert_int_equal(hrss_envelope_verify_hmac(e, other, &err), HRSS_EBADSIG);
+    assert_int_equal(hrss_envelope_set(e, "nonce", "dbea7d58e3014126897614c9"), HRSS_OK);
+    assert_int_equal(hrss_envelope_verify_hmac(e, hk, &err), HRSS_EBADSIG);
+    assert_int_equal(hrss_envelope_verify(e, &k, &err2), HRSS_EBADSIG);
+    assert_string_equal(err.msg, err2.msg);
+    assert_int_equal(hrss_envelope_set(e, "nonce", "dbea7d58e3014126897614c8"), HRSS_OK);
+    assert_int_equal(hrss_envelope_verify_hmac(e, NULL, &err), HRSS_EINVAL);
+    hrss_hmac_sm3_key_free(hk);
+    hrss_hmac_sm3_key_free(other);
+
     /* Another profile does not verify it. */
     hrss_sig_key sm3 = {.profile = HRSS_SIG_SM3};
     assert_int_equal(hrss_envelope_verify(e, &sm3, &err), HRSS_EBADSIG);
