@@ -34,6 +34,7 @@ static void def_free(sms_cmd_def *d)
     free(d->service);
     free(d->area);
     free(d->reply);
+    free(d->work_order);
     json_decref(d->request);
     for (int i = 0; i < d->nparams; i++)
         free(d->params[i].name);
@@ -193,7 +194,7 @@ static int load_params(json_t *ps, sms_cmd_def *d, const char *where, char *err)
 static int load_def(json_t *c, size_t idx, sms_cmd_def *d, char *err)
 {
     char where[48];
-    const char *name, *category, *usage, *handler, *service, *area, *reply;
+    const char *name, *category, *usage, *handler, *service, *area, *reply, *order;
 
     snprintf(where, sizeof(where), "command %zu", idx + 1);
     if (!json_is_object(c)) {
@@ -230,7 +231,8 @@ static int load_def(json_t *c, size_t idx, sms_cmd_def *d, char *err)
         opt_string(c, "handler", &handler, where, err) != 0 ||
         opt_string(c, "service", &service, where, err) != 0 ||
         opt_string(c, "area", &area, where, err) != 0 ||
-        opt_string(c, "reply", &reply, where, err) != 0)
+        opt_string(c, "reply", &reply, where, err) != 0 ||
+        opt_string(c, "workOrder", &order, where, err) != 0)
         return -1;
     if (category_parse(category ? category : "", &d->category) != 0) {
         snprintf(err, SMS_CMD_ERR_MAX, "%s: \"category\" must be manage, query or business",
@@ -258,6 +260,7 @@ static int load_def(json_t *c, size_t idx, sms_cmd_def *d, char *err)
     d->service = service ? dup_or_die(service) : NULL;
     d->area = area ? dup_or_die(area) : NULL;
     d->reply = reply ? dup_or_die(reply) : NULL;
+    d->work_order = order ? dup_or_die(order) : NULL;
     d->request = json_incref(req);
     return load_params(json_object_get(c, "params"), d, where, err);
 }

@@ -72,6 +72,10 @@ typedef struct sms_cmd_def {
     char *area;    /* serviceAreaCode, for handler "service" (may be NULL) */
     json_t *request; /* body template, for handler "service" (may be NULL) */
     char *reply;     /* reply template name (may be NULL) */
+    char *work_order; /* the response field holding the number of a work order
+                       * the service opened ("data.workOrder"), for a
+                       * business command whose result is sent later (7.3);
+                       * may be NULL */
     int nparams;
     sms_param_def params[SMS_CMD_PARAMS_MAX];
 } sms_cmd_def;

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "common/util.h"
 
 typedef struct pctx {
@@ -266,6 +268,30 @@ static int add_listen(pctx *p, char **list, int *n, const char *v)
     return 0;
 }
 
+static int p_uplink_threads(pctx *p, void *f, const char *v)
+{
+    return int_range(p, f, v, 1, 32);
+}
+
+static int p_failures(pctx *p, void *f, const char *v)
+{
+    return int_range(p, f, v, 1, 100);
+}
+
+static int p_url(pctx *p, void *f, const char *v)
+{
+    if (strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0)
+        return fail(p, "'%s' is not an http:// or https:// URL", v);
+    return p_string(p, f, v);
+}
+
+static int p_sm4_key(pctx *p, void *f, const char *v)
+{
+    if (strlen(v) != 16)
+        return fail(p, "an SM4 key is 16 characters (LD/T 6008 7.1.1.3)");
+    return p_string(p, f, v);
+}
+
 #define OFF(f) offsetof(sms_config, f)
 #define COFF(f) offsetof(sms_carrier_conf, f)
 
@@ -296,6 +322,17 @@ static const struct key {
     {"callback", "timeout", p_duration, OFF(callback_timeout_ms), 0},
     {"callback", "retries", p_count, OFF(callback_retries), 0},
     {"callback", "backoff", p_duration, OFF(callback_backoff_ms), 0},
+    {"uplink", "commands", p_path, OFF(uplink_commands), 0},
+    {"uplink", "replies", p_path, OFF(uplink_replies), 0},
+    {"uplink", "account", p_string, OFF(uplink_account), 0},
+    {"uplink", "threads", p_uplink_threads, OFF(uplink_threads), 0},
+    {"uplink", "password_failures", p_failures, OFF(uplink_max_failures), 0},
+    {"uplink", "password_lock", p_duration_sec, OFF(uplink_lock_sec), 0},
+    {"platform", "node_url", p_url, OFF(platform_url), 0},
+    {"platform", "system_code", p_string, OFF(platform_system), 0},
+    {"platform", "secret", p_string, OFF(platform_secret), 0},
+    {"platform", "sm4_key", p_sm4_key, OFF(platform_sm4_key), 0},
+    {"platform", "timeout", p_duration, OFF(platform_timeout_ms), 0},
     {"carrier", "protocol", p_protocol, COFF(protocol), 1},
     {"carrier", "host", p_string, COFF(host), 1},
     {"carrier", "port", p_port, COFF(port), 1},
@@ -310,6 +347,7 @@ static const struct key {
     {"carrier", "connections", p_conns, COFF(connections), 0},
 };
 #define NKEYS HRSS_ARRAY_LEN(keys)
+_Static_assert(HRSS_ARRAY_LEN(keys) <= 64, "a key's seen bit must fit in a uint64_t");
 
 void sms_config_init(sms_config *c)
 {
@@ -333,6 +371,10 @@ void sms_config_init(sms_config *c)
     c->callback_retries = 8;
     c->callback_backoff_ms = 10000;
     sms_segments_default(&c->segments);
+    c->uplink_threads = 2;
+    c->uplink_max_failures = 5;
+    c->uplink_lock_sec = 1800;
+    c->platform_timeout_ms = 5000;
 }
 
 void sms_config_free(sms_config *c)
@@ -344,6 +386,17 @@ void sms_config_free(sms_config *c)
         free(c->https_listen[i]);
     free(c->tls_cert);
     free(c->tls_key);
+    free(c->uplink_commands);
+    free(c->uplink_replies);
+    free(c->uplink_account);
+    free(c->platform_url);
+    free(c->platform_system);
+    if (c->platform_secret != NULL)
+        OPENSSL_cleanse(c->platform_secret, strlen(c->platform_secret));
+    free(c->platform_secret);
+    if (c->platform_sm4_key != NULL)
+        OPENSSL_cleanse(c->platform_sm4_key, strlen(c->platform_sm4_key));
+    free(c->platform_sm4_key);
     for (int i = 0; i < c->n_carriers; i++) {
         sms_carrier_conf *k = &c->carriers[i];
         free(k->name);
@@ -357,12 +410,12 @@ void sms_config_free(sms_config *c)
     sms_config_init(c);
 }
 
-static int check_carrier(pctx *p, sms_config *c, unsigned seen)
+static int check_carrier(pctx *p, sms_config *c, uint64_t seen)
 {
     if (c->n_carriers == 0)
         return 0;
     for (size_t i = 0; i < NKEYS; i++)
-        if (strcmp(keys[i].section, "carrier") == 0 && keys[i].required && !(seen & (1u << i)))
+        if (strcmp(keys[i].section, "carrier") == 0 && keys[i].required && !(seen & (UINT64_C(1) << i)))
             return fail(p, "[carrier %s] needs %s", c->carriers[c->n_carriers - 1].name,
                         keys[i].key);
     return 0;
@@ -374,7 +427,7 @@ int sms_config_parse(sms_config *c, const char *name, const char *text, size_t l
     pctx p = {name, 0, err};
     char section[64] = "";
     uint64_t seen = 0;       /* keys seen outside carrier sections */
-    unsigned carrier_seen = 0;
+    uint64_t carrier_seen = 0;
     int seg_seen[SMS_OP_COUNT] = {0};
     int http_seen = 0, https_seen = 0;
     unsigned sections_seen = 0;
@@ -433,7 +486,8 @@ int sms_config_parse(sms_config *c, const char *name, const char *text, size_t l
                 continue;
             }
             static const char *const known[] = {"sms", "http", "https", "log",
-                                                "queue", "callback", "segments"};
+                                                "queue", "callback", "segments",
+                                                "uplink", "platform"};
             size_t si;
             for (si = 0; si < HRSS_ARRAY_LEN(known); si++)
                 if (strcmp(s, known[si]) == 0)
@@ -490,10 +544,10 @@ int sms_config_parse(sms_config *c, const char *name, const char *text, size_t l
             return fail(&p, "unknown key '%s' in [%s]", k,
                         strcmp(section, "carrier") == 0 ? "carrier NAME" : section);
         int is_carrier = strcmp(section, "carrier") == 0;
-        if (is_carrier ? (carrier_seen & (1u << i)) != 0 : (seen & (UINT64_C(1) << i)) != 0)
+        if (is_carrier ? (carrier_seen & (UINT64_C(1) << i)) != 0 : (seen & (UINT64_C(1) << i)) != 0)
             return fail(&p, "%s given twice", k);
         if (is_carrier)
-            carrier_seen |= 1u << i;
+            carrier_seen |= UINT64_C(1) << i;
         else
             seen |= UINT64_C(1) << i;
         void *base = is_carrier ? (void *)&c->carriers[c->n_carriers - 1] : (void *)c;

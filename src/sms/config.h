@@ -70,6 +70,19 @@ typedef struct sms_config {
     int64_t callback_timeout_ms;
     int callback_retries;
     int64_t callback_backoff_ms;
+    /* [uplink]: the command engine (off without commands) */
+    char *uplink_commands;     /* command table (etc/sms-commands.json) */
+    char *uplink_replies;      /* reply templates (etc/sms-replies.json) */
+    char *uplink_account;      /* account whose signature and balance replies use */
+    int uplink_threads;
+    int uplink_max_failures;   /* wrong service passwords before a lock */
+    int uplink_lock_sec;
+    /* [platform]: hrss-sms as a caller on a collaboration platform node */
+    char *platform_url;
+    char *platform_system;
+    char *platform_secret;     /* hmac-sm3 secret shared with the node */
+    char *platform_sm4_key;    /* the grants' SM4 key (NULL: plain bodies) */
+    int64_t platform_timeout_ms;
     /* [segments] */
     sms_segments segments;
     /* [carrier NAME] */

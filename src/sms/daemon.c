@@ -30,6 +30,7 @@
 #include "log.h"
 #include "net/hserver.h"
 #include "queue.h"
+#include "uplink.h"
 
 #define POLL_INTERVAL_MS 250
 
@@ -43,6 +44,7 @@ typedef struct sms_daemon {
     queue *q;
     api *api;
     dispatch *disp;
+    uplink *up;               /* NULL when the command engine is off */
     hserver *http;
     struct event_base *base;
     atomic_int log_access;
@@ -101,6 +103,24 @@ static int h_metrics(sms_daemon *d, hserver_req *req, int worker)
     return 200;
 }
 
+/* The uplink's interfaces (uplink.h): 0 when path is not one of them. */
+static int h_uplink(sms_daemon *d, hserver_req *req, const char *path)
+{
+    if (d->up == NULL)
+        return 0;
+    size_t len = 0;
+    const char *body = hserver_req_body(req, &len);
+    const char *method = hserver_req_method(req) == HTTP1_POST ? "POST" : "GET";
+    hrss_buf out;
+    buf_init(&out, 1 << 20);
+    int status = uplink_http(d->up, method, path, hserver_req_peer_text(req), body ? body : "",
+                             len, &out);
+    if (status != 0)
+        hserver_reply(req, status, "application/json", out.p, out.len);
+    buf_free(&out);
+    return status;
+}
+
 /* A route returns the status it answered with (logged); the send and
  * status interfaces may answer later and log their own line. */
 typedef int (*route_fn)(sms_daemon *d, hserver_req *req, int worker);
@@ -150,6 +170,8 @@ static void handle(hserver_req *req, int worker, void *arg)
         sms_log_quote(path, qp, sizeof(qp));
     if (fn != NULL) {
         status = fn(d, req, worker);
+    } else if (!known && (status = h_uplink(d, req, path)) != 0) {
+        /* answered by the uplink's interfaces */
     } else {
         const char *body = known ? "{\"error\":\"method_not_allowed\"}\n"
                                  : "{\"error\":\"not_found\"}\n";
@@ -311,6 +333,15 @@ int sms_daemon_run(const char *config_path)
         served |= d.cfg.carriers[i].operators;
     api_options ao = {&d.cfg, &d.accounts, d.q, d.cfg.workers, served, on_queued, d.disp};
     d.api = api_new(&ao);
+    uplink_options uo = {&d.cfg, d.q, &d.accounts, on_queued, d.disp};
+    if (uplink_new(&uo, &d.up, err) != 0 || (d.up != NULL && uplink_start(d.up, err) != 0)) {
+        sms_log(SMS_LOG_ERROR, "uplink_failed", "error=%s", sms_log_quote(err, q, sizeof(q)));
+        goto done;
+    }
+    if (d.up != NULL) {
+        sms_mo_handler mh = {uplink_on_mo, d.up};
+        dispatch_set_mo_handler(d.disp, &mh);
+    }
 
     hserver_options ho = {d.cfg.workers, d.cfg.body_limit, d.cfg.idle_timeout_sec, handle, &d};
     if (hserver_new(&ho, &d.http, herr) != 0)
@@ -369,8 +400,10 @@ done:
         hserver_drain(d.http, 0);
     /* the writer answers what it still holds (to stopped workers), then the
      * answer events go, then the workers' bases */
-    queue_free(d.q); /* its jobs may still name the dispatcher */
+    uplink_stop(d.up); /* its last replies go to the queue */
+    queue_free(d.q); /* its jobs may still name the dispatcher and the uplink */
     d.q = NULL;
+    uplink_free(d.up);
     dispatch_free(d.disp);
     api_free(d.api);
     hserver_free(d.http);

@@ -19,7 +19,7 @@ const char *const sms_engine_replies[] = {
     "unknown",   "malformed",  "empty",        "try_later",      "td_ok",     "bd_ok",
     "bd_already", "bd_moved_old", "bd_no_person", "bd_full",     "bad_password", "locked",
     "qxbd_ok",   "not_bound",  "qxfw_ok",      "no_binding",     "name_unknown",
-    "name_ambiguous", "mmcz_ok", NULL};
+    "name_ambiguous", "mmcz_ok", "service_refused", NULL};
 
 struct sms_engine {
     sms_engine_options o;
@@ -352,9 +352,17 @@ static const char *do_service(sms_engine *e, const char *phone, const sms_cmd *c
     char why[SMS_ENGINE_ERR_MAX] = "";
     int rc = e->ops.call(e->ops.ctx, c->def->service, c->def->area, body, &resp, why, sizeof(why));
     json_decref(body);
+    if (rc == 1) {
+        /* the service answered and refused (a business failure): the
+         * citizen is told so; not an alert */
+        sms_log(SMS_LOG_INFO, "service_refused", "command=%s service=%s phone=%s why=\"%s\"",
+                c->def->name, c->def->service, hrss_mobile_mask(phone, strlen(phone), mp), why);
+        var_add(&vs, "name", name);
+        return send_reply(e, phone, "service_refused", &vs);
+    }
     if (rc != 0 || !json_is_object(resp)) {
         /* an alert: the citizen gets a polite reply, the operators a line */
-        sms_log(SMS_LOG_WARN, "backend_failed", "command=%s service=%s phone=%s why=\"%s\"",
+        sms_log(SMS_LOG_ERROR, "backend_failed", "command=%s service=%s phone=%s why=\"%s\"",
                 c->def->name, c->def->service, hrss_mobile_mask(phone, strlen(phone), mp),
                 rc != 0 ? why : "response body is not an object");
         json_decref(resp);
@@ -362,6 +370,19 @@ static const char *do_service(sms_engine *e, const char *phone, const sms_cmd *c
     }
     var_add_json(&vs, "", resp, 0);
     json_decref(resp);
+    if (c->def->work_order != NULL) {
+        /* the service opened a work order whose result is sent later (7.3) */
+        const char *order = NULL;
+        for (size_t i = 0; i < vs.n && order == NULL; i++)
+            if (strcmp(vs.names[i], c->def->work_order) == 0)
+                order = vs.values[i];
+        if (order == NULL || order[0] == '\0' || e->ops.work_order == NULL ||
+            e->ops.work_order(e->ops.ctx, phone, c->def->name, order, ssn, name) != 0)
+            sms_log(SMS_LOG_ERROR, "work_order_not_recorded", "command=%s phone=%s why=\"%s\"",
+                    c->def->name, hrss_mobile_mask(phone, strlen(phone), mp),
+                    order == NULL || order[0] == '\0' ? "no order number in the answer"
+                                                      : "storage");
+    }
     /* the engine's own values win over the response's: ssn is masked */
     vars out = {0};
     var_add(&out, "name", name);

@@ -17,7 +17,8 @@
  *                 template's ${ssn} and ${name}; the response body's fields
  *                 fill the reply template (${cardStatus}, ${data.balance}).
  *                 A back end that fails gets the "try_later" reply and an
- *                 alert in the log.
+ *                 alert in the log; one that refuses (a business failure)
+ *                 gets "service_refused".
  *
  * Replies never carry a full social security number: ${ssn} in a reply is
  * always the masked form. The engine is safe from any thread; calls to the
@@ -45,9 +46,18 @@ typedef struct sms_engine_ops {
     /* The phone no longer receives notices (TD, QXFW). 0 or -1. */
     int (*unsubscribe)(void *ctx, const char *phone);
     /* Calls service in area (may be NULL) with body (borrowed). 0 with *out
-     * the response body (the caller's, json_decref it), or -1 with why. */
+     * the response body (the caller's, json_decref it); 1 with why when the
+     * service answered with a business failure (commStatus 10: the citizen
+     * is told it could not be done); -1 with why when it could not be
+     * reached or failed (the citizen is asked to try later, and it is an
+     * alert for the operators). */
     int (*call)(void *ctx, const char *service, const char *area, json_t *body, json_t **out,
                 char *why, size_t whylen);
+    /* A service command opened work order `order` for the person ssn/name
+     * on behalf of phone (command def's "workOrder"): remember it so that
+     * its result can be sent when a case worker completes it. May be NULL. */
+    int (*work_order)(void *ctx, const char *phone, const char *command, const char *order,
+                      const char *ssn, const char *name);
     void *ctx;
 } sms_engine_ops;
 

@@ -174,6 +174,10 @@ int queue_apply_send(queue *q, sqlite3 *db, qjob *j)
                 first_refusal = d->code;
             continue;
         }
+        if (s->skip_blacklist) {
+            ok++;
+            continue;
+        }
         st = q->st_black;
         sqlite3_reset(st);
         sqlite3_bind_text(st, 1, d->mobile, -1, SQLITE_STATIC);

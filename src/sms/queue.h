@@ -55,6 +55,8 @@ typedef struct send_job {
     int parts;
     int lane;
     int64_t not_before_ms, expires_ms, created_ms;
+    int skip_blacklist; /* a reply to the number's own uplink message: sent even
+                         * when it unsubscribed from notices (TD) */
     send_dest *dest;
     int n_dest;
     /* results */

@@ -64,6 +64,25 @@ static void values_and_carriers(void **state)
     assert_int_equal(c.carriers[1].window, 4);
     assert_int_equal(sms_segments_lookup(&c.segments, "14012345678"), SMS_OP_UNICOM);
     sms_config_free(&c);
+    /* the uplink and the platform node, after the carriers */
+    rc = parse(&c,
+               BASE "[carrier cm1]\nprotocol = cmpp\nhost = h\nport = 1\naccount = a\n"
+                    "secret = s\nsrc_addr = 1\noperators = mobile\n"
+                    "[uplink]\ncommands = /etc/c.json\nreplies = /etc/r.json\naccount = 12333\n"
+                    "threads = 4\npassword_failures = 3\npassword_lock = 10m\n"
+                    "[platform]\nnode_url = http://127.0.0.1:8080\nsystem_code = B100000DXPT\n"
+                    "secret = k\nsm4_key = 1234567890123456\ntimeout = 2s\n",
+               err);
+    if (rc != 0)
+        fail_msg("%s", err);
+    assert_string_equal(c.uplink_commands, "/etc/c.json");
+    assert_int_equal(c.uplink_threads, 4);
+    assert_int_equal(c.uplink_max_failures, 3);
+    assert_int_equal(c.uplink_lock_sec, 600);
+    assert_string_equal(c.platform_sm4_key, "1234567890123456");
+    assert_int_equal(c.platform_timeout_ms, 2000);
+    assert_int_equal(c.n_carriers, 1);
+    sms_config_free(&c);
 }
 
 static void errors_name_line_and_rule(void **state)
@@ -86,6 +105,10 @@ static void errors_name_line_and_rule(void **state)
         {"[sms]\ndata_dir = /tmp/s\n", "no listener"},
         {"[sms]\ndata_dir = rel\n", "not an absolute path"},
         {"data_dir = /x\n", "outside a section"},
+        {BASE "[platform]\nsm4_key = 123\n", "an SM4 key is 16 characters"},
+        {BASE "[platform]\nnode_url = ftp://x\n", "is not an http:// or https:// URL"},
+        {BASE "[uplink]\nthreads = 0\n", "t.conf:6: '0' is not a whole number from 1 to 32"},
+        {BASE "[uplink]\ncommands = rel.json\n", "not an absolute path"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         sms_config c;

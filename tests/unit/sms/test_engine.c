@@ -38,6 +38,8 @@ static struct world {
     char unsub[8][16];
     int n_unsub;
     int backend_down;
+    int backend_refuses;
+    char order[96];
     char last_service[32];
     char last_ssn[32];
 } w;
@@ -73,6 +75,10 @@ static int op_call(void *ctx, const char *service, const char *area, json_t *bod
         snprintf(why, whylen, "node unreachable");
         return -1;
     }
+    if (w.backend_refuses) {
+        snprintf(why, whylen, "commStatus 10: card is lost already");
+        return 1;
+    }
     if (strstr(service, "SBKZ"))
         *out = json_pack("{s:{s:s,s:s}}", "data", "cardStatus", "正常", "aaz500", "A123*****");
     else if (strstr(service, "YLYE"))
@@ -80,6 +86,15 @@ static int op_call(void *ctx, const char *service, const char *area, json_t *bod
                          "asOf", "2026-10-31");
     else
         *out = json_pack("{s:{s:s}}", "data", "workOrder", "LSGS0001");
+    return 0;
+}
+
+static int op_work_order(void *ctx, const char *phone, const char *command, const char *order,
+                         const char *ssn, const char *name)
+{
+    (void)ctx;
+    (void)name;
+    snprintf(w.order, sizeof(w.order), "%s %s %s %s", phone, command, order, ssn);
     return 0;
 }
 
@@ -101,7 +116,10 @@ static int setup(void **state)
     if (w.cmds == NULL || w.replies == NULL)
         fail_msg("%s", err);
     sms_engine_options o = {w.db, w.cmds, w.replies, {3, 600, 1000}, 63};
-    sms_engine_ops ops = {op_reply, op_unsubscribe, op_call, NULL};
+    sms_engine_ops ops = {.reply = op_reply,
+                          .unsubscribe = op_unsubscribe,
+                          .call = op_call,
+                          .work_order = op_work_order};
     w.e = sms_engine_new(&o, &ops, err);
     if (w.e == NULL)
         fail_msg("%s", err);
@@ -212,6 +230,25 @@ static void test_td_qxfw_and_bad_input(void **state)
     send(ME, SSN_A, "unknown");
 }
 
+static void test_refusal_and_work_order(void **state)
+{
+    (void)state;
+    /* ME binds SSN_A (bound by the test before: "already" is fine too) */
+    const char *r = sms_engine_handle(w.e, ME, "BD#" SSN_A "#123456", 1000000);
+    assert_true(strcmp(r, "bd_ok") == 0 || strcmp(r, "bd_already") == 0);
+    w.order[0] = '\0';
+    send(ME, "LSGS", "lsgs");
+    /* the work order is remembered with the full number, for the case
+     * worker's result; the reply shows only the masked one */
+    assert_string_equal(w.order, ME " LSGS LSGS0001 " SSN_A);
+    w.backend_refuses = 1;
+    w.order[0] = '\0';
+    const sent *s = send(ME, "LSGS", "service_refused");
+    assert_non_null(strstr(s->text, "12333"));
+    assert_string_equal(w.order, "");
+    w.backend_refuses = 0;
+}
+
 static void test_backend_down_is_try_later(void **state)
 {
     (void)state;
@@ -230,6 +267,7 @@ int main(void)
         cmocka_unit_test(test_unbind_password_and_lock),
         cmocka_unit_test(test_td_qxfw_and_bad_input),
         cmocka_unit_test(test_backend_down_is_try_later),
+        cmocka_unit_test(test_refusal_and_work_order),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
