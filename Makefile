@@ -53,7 +53,7 @@ bench-sms: all
 demo:
 	@scripts/deps.sh build
 	cmake --preset release >/dev/null
-	cmake --build --preset release -j$(JOBS) --target hrss hrss-node hrss-demo-provider
+	cmake --build --preset release -j$(JOBS) --target hrss hrss-node hrss-demo-provider hrss-sms
 	scripts/demo.sh build $(ARGS)
 
 clean:

@@ -4,7 +4,10 @@
 # services and grants are registered, then real transactions go through the
 # node with `hrss call` (the SDK's caller API), one explanation line before
 # each: plain, SM4, SM2, paged, batch, no grant (50), tampered signature
-# (30), replay (refused). Then it stays up and prints the URLs until Ctrl-C.
+# (30), replay (refused). Then hrss-sms joins as a caller of the node, with
+# the carrier simulator of tests/sim standing in for China Mobile: a phone
+# binds a person and asks CBXX#name, answered from the provider through
+# the node. Then it stays up and prints the URLs until Ctrl-C.
 #   scripts/demo.sh BUILD_DIR [--once]
 # --once exits after the steps: 0 when every step behaved as shown.
 set -euo pipefail
@@ -16,7 +19,8 @@ node="$build/hrss-node"
 provider="$build/hrss-demo-provider"
 top=$(cd "$(dirname "$0")/.." && pwd)
 work=${HRSS_DEMO_DIR:-"$top/var/demo"}
-for b in "$hrss" "$node" "$provider"; do
+sms="$build/hrss-sms"
+for b in "$hrss" "$node" "$provider" "$sms"; do
   [[ -x $b ]] || { echo "demo: $b is missing: run 'make' first" >&2; exit 1; }
 done
 rm -rf "$work"
@@ -66,6 +70,9 @@ doc = {
     {"code": "S440000GDR1", "name": "Guangdong caller", "level": "S", "area": "440000",
      "status": "active", "signature": "sm2", "publicKey": pub("caller2"),
      "allowedIps": ["127.0.0.1"]},
+    {"code": "B100000DXPT", "name": "12333 SMS platform", "level": "B", "area": "100000",
+     "status": "active", "signature": "hmac-sm3", "secret": "demo-sms-secret-0123",
+     "allowedIps": ["127.0.0.1"]},
     {"code": "S110000Y70P", "name": "Beijing social security", "level": "S", "area": "110000",
      "status": "active", "signature": "sm2", "publicKey": pub("provider"),
      "allowedIps": ["127.0.0.1"]}],
@@ -77,7 +84,11 @@ doc = {
     {"caller": "B100000KJGK", "service": "S110000Y70PYLYE", "encryption": "sm4-ecb",
      "key": "1234567890123456"},
     {"caller": "S440000GDR1", "service": "S110000Y70PSBKZ", "encryption": "sm2"},
-    {"caller": "S440000GDR1", "service": "S110000Y70PLSGS", "encryption": "sm2"}]}
+    {"caller": "S440000GDR1", "service": "S110000Y70PLSGS", "encryption": "sm2"},
+    {"caller": "B100000DXPT", "service": "S110000Y70PSBKZ", "encryption": "sm4-ecb",
+     "key": "8765432109876543"},
+    {"caller": "B100000DXPT", "service": "S110000Y70PYLYE", "encryption": "sm4-ecb",
+     "key": "8765432109876543"}]}
 json.dump(doc, open(f"{work}/registry.json", "w"), ensure_ascii=False, indent=1)
 PY
 
@@ -109,7 +120,7 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 [[ $ready -eq 1 ]] || { cat "$work/node.log" "$work/provider.log" >&2; fail "node or provider did not start"; }
-echo "node $NODE (registry: 3 systems, 4 services, 5 grants), provider http://127.0.0.1:$prov_port"
+echo "node $NODE (registry: 4 systems, 4 services, 7 grants), provider http://127.0.0.1:$prov_port"
 
 # Three fictitious insured persons of the provider's fixture.
 mapfile -t persons < <("$provider" --db "$work/provider.db" --list | head -3 | cut -f1)
@@ -182,11 +193,108 @@ curl -sS -H 'Content-Type: application/json' --data-binary @"$work/8.signed" "$N
 expect_status "$work/8b.out" 30
 grep -q 'nonce replayed' "$work/8b.out" || fail "replay not named"
 
+# ---- the 12333 SMS platform: hrss-sms, a caller system of the node ----
+sim_out="$work/smsc.out"
+python3 "$top/tests/sim/smsc.py" --protocol cmpp --lifetime 86400 >"$sim_out" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do grep -q '^READY' "$sim_out" 2>/dev/null && break; sleep 0.1; done
+grep -q '^READY' "$sim_out" || fail "carrier simulator did not start"
+smsc_port=$(sed -n 's/^READY port=\([0-9]*\) control=\([0-9]*\).*/\1/p' "$sim_out")
+smsc_ctl=$(sed -n 's/^READY port=\([0-9]*\) control=\([0-9]*\).*/\2/p' "$sim_out")
+sms_port=$(free_port)
+cat >"$work/sms.conf" <<CONF
+[sms]
+data_dir = $work/sms
+workers = 1
+drain_timeout = 5s
+[http]
+listen = 127.0.0.1:$sms_port
+[log]
+level = warn
+[uplink]
+commands = $top/etc/sms-commands.json
+replies = $top/etc/sms-replies.json
+account = 12333
+[platform]
+node_url = $NODE
+system_code = B100000DXPT
+secret = demo-sms-secret-0123
+sm4_key = 8765432109876543
+[carrier cmcc]
+protocol = cmpp
+host = 127.0.0.1
+port = $smsc_port
+account = 900001
+secret = 888888
+src_addr = 10658012333
+operators = mobile, unicom, telecom
+CONF
+printf 'demo-sms-password\n' | "$sms" --config "$work/sms.conf" account add 12333 --ips 127.0.0.1 \
+  --signature '【12333】' --balance 100000 --iterations 1000 >/dev/null
+printf 'demo-sms-password\n' | "$sms" --config "$work/sms.conf" account add card-office \
+  --ips 127.0.0.1 --signature '【人社局】' --balance 1000 --iterations 1000 >/dev/null
+"$sms" --config "$work/sms.conf" 2>"$work/sms.log" &
+pids+=($!)
+SMS="http://127.0.0.1:$sms_port"
+for _ in $(seq 100); do curl -fsS "$SMS/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
+curl -fsS "$SMS/readyz" >/dev/null 2>&1 || { cat "$work/sms.log" >&2; fail "hrss-sms did not start"; }
+name1=$("$provider" --db "$work/provider.db" --list | head -1 | cut -f2)
+
+phone() { # PHONE TEXT: the phone sends TEXT to 12333 and shows the reply
+  python3 - "$smsc_ctl" "$1" "$2" <<'PY'
+import json, socket, sys, time
+port, phone, text = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+s = socket.create_connection(("127.0.0.1", port), timeout=10)
+f = s.makefile("r")
+def ctl(**req):
+    s.sendall(json.dumps(req).encode() + b"\n")
+    return json.loads(f.readline())
+def texts():
+    out = []
+    for m in ctl(cmd="submits")["submits"]:
+        raw = bytes.fromhex(m["content"])
+        if m["udhi"]:
+            raw = raw[raw[0] + 1:]
+        out.append((m["dests"][0], raw.decode("utf-16-be" if m["coding"] == 8 else "latin-1")))
+    return out
+before = len(texts())
+for _ in range(100):
+    if ctl(cmd="stats").get("connections"):
+        break
+    time.sleep(0.1)
+print(f"    {phone[:3]}****{phone[7:]} -> 10658012333: {text}")
+assert ctl(cmd="mo", src=phone, dest="10658012333", text=text).get("ok"), "no carrier link"
+for _ in range(200):
+    new = [t for p, t in texts()[before:] if p == phone]
+    if new:
+        print(f"    10658012333 -> {phone[:3]}****{phone[7:]}: {new[0]}")
+        sys.exit(0)
+    time.sleep(0.05)
+sys.exit("no reply")
+PY
+}
+
+say "hrss-sms, the 12333 SMS platform, is a caller system of the node (HMAC-SM3, SM4 bodies). A business system sets a citizen's SMS service password:"
+curl -sS -H 'Content-Type: application/json' "$SMS/uplink/persons" --data-binary \
+  "{\"appName\":\"card-office\",\"password\":\"demo-sms-password\",\"ssn\":\"$P1\",\"name\":\"$name1\",\"servicePassword\":\"2580\"}" |
+  tee "$work/9.out"; echo
+grep -q '"code": *1' "$work/9.out" || fail "service password not set"
+
+say "A citizen's phone binds that number by SMS (BD#number#password); the reply masks it:"
+phone 13800138000 "BD#$P1#2580" >"$work/10.out" || { cat "$work/10.out" "$work/sms.log" >&2; fail "no BD reply"; }
+cat "$work/10.out"; grep -q '绑定成功' "$work/10.out" || fail "BD not confirmed"
+
+say "The phone asks for the person's card status by name (cbxx#name): hrss-sms calls the provider's service through the node and answers by SMS:"
+phone 13800138000 "cbxx#$name1" >"$work/11.out" || { cat "$work/11.out" "$work/sms.log" >&2; fail "no CBXX reply"; }
+cat "$work/11.out"; grep -q '社会保障卡' "$work/11.out" || fail "CBXX not answered"
+grep -q "$P1" "$work/11.out" && fail "a full number in a reply"
+
 echo
 bold "demo: every step behaved as shown."
 cat <<EOF
   node       $NODE/api/v1/transaction   (health: $NODE/healthz, metrics: $NODE/metrics)
   provider   http://127.0.0.1:$prov_port/   (health: /healthz)
+  sms        $SMS/sms/send   (health: $SMS/healthz, metrics: $SMS/metrics)
   try        echo '{"aac002":"$P1"}' | $hrss call --node $NODE --system $CALLER \\
                --secret-file $work/caller.secret --provider-key $work/provider.pub \\
                --service ${PROV}SBKZ --area 110000
@@ -194,5 +302,5 @@ EOF
 if [[ $once -eq 1 ]]; then
   exit 0
 fi
-echo "Running; Ctrl-C stops the node and the provider."
+echo "Running; Ctrl-C stops the node, the provider, hrss-sms and the carrier simulator."
 wait -n "${pids[@]}" || true

@@ -98,6 +98,8 @@ static int h_metrics(sms_daemon *d, hserver_req *req, int worker)
              (unsigned long long)failures);
     buf_append_str(&b, line);
     dispatch_metrics(d->disp, &b);
+    if (d->up != NULL)
+        uplink_metrics(d->up, &b);
     hserver_reply(req, 200, "text/plain; version=0.0.4; charset=utf-8", b.p, b.len);
     buf_free(&b);
     return 200;
