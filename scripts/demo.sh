@@ -262,7 +262,9 @@ for _ in range(100):
     if ctl(cmd="stats").get("connections"):
         break
     time.sleep(0.1)
-print(f"    {phone[:3]}****{phone[7:]} -> 10658012333: {text}")
+import re
+shown = re.sub(r"(\d{6})\d{8}(\d{3}[0-9X])", r"\1********\2", text)  # as logs show it
+print(f"    {phone[:3]}****{phone[7:]} -> 10658012333: {shown}")
 assert ctl(cmd="mo", src=phone, dest="10658012333", text=text).get("ok"), "no carrier link"
 for _ in range(200):
     new = [t for p, t in texts()[before:] if p == phone]
