@@ -6,7 +6,9 @@ platform's own (10 blacklist, 11 sensitive word, 12 no carrier for the
 segment), each provoked here; the content rules (signature counted, 70/160,
 islong parts, numbers, segments); idempotent clientMsgId; templates; form
 bodies; the status query; accounts managed by the CLI while the daemon
-runs; health, readiness, metrics, SIGHUP and SIGTERM. Every wait is bounded.
+runs; health, readiness, metrics, SIGHUP and SIGTERM; HTTPS, the body limit
+and the certificate reloaded, and the drain answering every request it took.
+Every wait is bounded.
 """
 import http.client
 import json
@@ -431,3 +433,113 @@ def test_health_ready_metrics_reload_and_term(sms):
     r = subprocess.run([SMS, "--config", sms.conf, "--check"], capture_output=True, text=True,
                        timeout=30)
     assert r.returncode == 2 and "unknown section [bogus]" in r.stderr
+
+
+def _make_cert(tmp, name):
+    cert, key = os.path.join(tmp, name + ".crt"), os.path.join(tmp, name + ".key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert,
+                    "-days", "2", "-subj", "/CN=" + name], check=True, capture_output=True,
+                   timeout=30)
+    return cert, key
+
+
+def test_https_body_limit_and_certificate_reload_and_drain(tmp_path):
+    import sqlite3
+    import ssl
+    tmp = str(tmp_path)
+    cert, key = _make_cert(tmp, "first")
+    s = Sms(tmp, start=False)
+    conf = (f"[sms]\ndata_dir = {s.data}\nworkers = 2\ndrain_timeout = 5s\n"
+            "[http]\nlisten = 127.0.0.1:0\nbody_limit = {limit}\n"
+            f"[https]\nlisten = 127.0.0.1:0\ncert = {cert}\nkey = {key}\n")
+    with open(s.conf, "w") as f:
+        f.write(conf.replace("{limit}", "4K"))
+    s.add_account("app1", balance=100000)
+    s.start()
+    try:
+        tls_port = int(re.search(r"addr=\S+:(\d+)",
+                                 s.wait_log("event=listening proto=https ", 5)).group(1))
+
+        def tls_send():
+            ctx = ssl.create_default_context(cafile=None)
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            c = http.client.HTTPSConnection("127.0.0.1", tls_port, timeout=10, context=ctx)
+            body = json.dumps({"appName": "app1", "password": PASSWORD,
+                               "mobile": "13800138000", "content": "x"})
+            c.request("POST", "/sms/send", body, {"Content-Type": "application/json"})
+            r = c.getresponse()
+            answer = (r.status, json.loads(r.read()))
+            der = c.sock.getpeercert(binary_form=True)
+            c.close()
+            return answer, ssl.DER_cert_to_PEM_cert(der)
+
+        (status, answer), pem = tls_send()
+        assert status == 200 and answer["code"] == 1
+        with open(cert) as f:
+            assert ssl.PEM_cert_to_DER_cert(f.read()) == ssl.PEM_cert_to_DER_cert(pem)
+
+        # the body limit: 413 over it, then raised by SIGHUP; a new
+        # certificate for new connections at the same time
+        big = {"appName": "app1", "password": PASSWORD, "mobile": "13800138000",
+               "content": "x" * 5000}
+        assert s.request("POST", "/sms/send", big)[0] == 413
+        cert2, key2 = _make_cert(tmp, "second")
+        os.replace(cert2, cert)
+        os.replace(key2, key)
+        with open(s.conf, "w") as f:
+            f.write(conf.replace("{limit}", "64K"))
+        mark = len(s.log())
+        s.proc.send_signal(signal.SIGHUP)
+        s.wait_log("event=reloaded", 5, mark)
+        status, data = s.request("POST", "/sms/send", big)
+        assert status == 200 and json.loads(data)["code"] == 9  # too long without islong
+        (status, answer), pem = tls_send()
+        assert status == 200 and answer["code"] == 1
+        with open(cert) as f:
+            assert ssl.PEM_cert_to_DER_cert(f.read()) == ssl.PEM_cert_to_DER_cert(pem)
+
+        # SIGTERM while clients keep sending: every request the daemon
+        # took is answered before it exits, and only those are stored
+        answered = []
+        lock = threading.Lock()
+        stop = threading.Event()
+
+        def client(k):
+            try:
+                c = http.client.HTTPConnection("127.0.0.1", s.port, timeout=10)
+                for i in range(200):
+                    if stop.is_set():
+                        break
+                    body = json.dumps({"appName": "app1", "password": PASSWORD,
+                                       "mobile": "13800138000", "content": "x",
+                                       "clientMsgId": f"d{k}-{i}"})
+                    c.request("POST", "/sms/send", body, {"Content-Type": "application/json"})
+                    r = c.getresponse()
+                    got = json.loads(r.read())
+                    with lock:
+                        answered.append(got["code"])
+                    if r.getheader("Connection", "").lower() == "close":
+                        break
+            except (OSError, http.client.HTTPException):
+                pass  # refused or closed once the drain began
+
+        threads = [threading.Thread(target=client, args=(k,)) for k in range(8)]
+        for t in threads:
+            t.start()
+        deadline = time.monotonic() + 10
+        while len(answered) < 50 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        rc = s.stop()
+        stop.set()
+        for t in threads:
+            t.join(timeout=15)
+        assert rc == 0
+        assert len(answered) >= 50 and set(answered) == {1}
+        db = sqlite3.connect(os.path.join(s.data, "sms.db"))
+        stored = db.execute("SELECT count(*) FROM msgs WHERE client_id LIKE 'd%'").fetchone()[0]
+        db.close()
+        assert stored == len(answered)
+    finally:
+        s.stop(signal.SIGKILL)
