@@ -351,6 +351,18 @@ def test_survey_send_answer_remind_results(plat):
     assert r["code"] == 1 and r["reminded"] == 1, r
     [q] = plat.replies(c)
     assert "您对窗口服务满意吗" in q
+    # a second survey for a: a bare answer is now ambiguous, the code decides
+    status, r2 = plat.api("/surveys", title="办事时间", question="等候时间是否合理？",
+                          answers=[{"code": "A", "label": "合理"}, {"code": "B", "label": "过长"}],
+                          closesAt=now + 3600, phones=[a], replyCode="2301")
+    assert r2["code"] == 1 and r2["replyCode"] == "2301", r2
+    [q] = plat.replies(a)
+    assert "2301#" in q  # the question carries its code: a has two open
+    [t] = plat.ask(a, "b")
+    assert "多项调查" in t and "2301" in t, t
+    plat.ask(a, "2301#b")
+    status, r = plat.api("/surveys/results", surveyId=r2["surveyId"])
+    assert r["counts"] == {"A": 0, "B": 1}, r
     # an answer-shaped text from someone not asked goes to the command engine
     assert "未能识别" in plat.ask("13800000014", "1")[0]
     # another system may not read this survey
