@@ -65,6 +65,18 @@ HRSS_API int hrss_envelope_parse(const char *buf, size_t len, hrss_envelope_kind
                                  hrss_envelope **out, hrss_violation_fn report, void *ctx,
                                  hrss_error *err);
 
+/*
+ * hrss_envelope_parse for a relay, which passes the bytes on and reads only
+ * the header: the same rules, the same outcome and, on a refusal, the same
+ * code and message (no report callback: a relay needs the first only). The
+ * body is checked and not kept: hrss_envelope_body gives NULL, and
+ * hrss_envelope_serialize writes the header alone. Most requests are
+ * checked in one pass over buf without building a JSON tree; the header is
+ * copied, so buf need not outlive the envelope.
+ */
+HRSS_API int hrss_envelope_parse_relay(const char *buf, size_t len, hrss_envelope_kind kind,
+                                       hrss_envelope **out, hrss_error *err);
+
 /* A new empty envelope: header {}, no body. NULL when out of memory. */
 HRSS_API hrss_envelope *hrss_envelope_new(hrss_envelope_kind kind);
 

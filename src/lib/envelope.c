@@ -20,14 +20,24 @@
 #include "envelope_private.h"
 
 #define KEY_SHOW_MAX 64 /* characters of a member name quoted in a path */
-#define HEADER_FIELDS_MAX 32
+#define HEADER_FIELDS_MAX HRSS__HEADER_FIELDS_MAX
 #define HEADER_KEY_MAX 64
 #define HEADER_VALUE_MAX 255
 
+/* The header of an envelope made by the fast path: decoded fields in one
+ * block, until something asks for the header as an object. */
+struct flat_header {
+    size_t n;
+    hrss__field f[HEADER_FIELDS_MAX];
+    char text[]; /* the fields' keys and values, each NUL-terminated */
+};
+
 struct hrss_envelope {
     hrss_envelope_kind kind;
-    json_t *header; /* always an object */
-    json_t *body;   /* object, string, or NULL when absent */
+    json_t *header; /* an object; NULL while flat holds the header */
+    json_t *body;   /* object, string, or NULL when absent (or not kept) */
+    struct flat_header *flat;
+    int body_checked; /* the body was checked at parse and not kept */
 };
 
 /* ---- the strict loader ---- */
@@ -567,6 +577,155 @@ done:
     return c.first;
 }
 
+/* ---- the relay parse: one pass, a flat header ---- */
+
+/* The rules of check_header and check_body_absent on decoded fields, with
+ * no report: 1 when none is broken. */
+static int flat_header_ok(hrss_envelope_kind kind, const struct flat_header *h, int has_body)
+{
+    unsigned k = kind == HRSS_ENV_RESPONSE ? IN_RES : IN_REQ;
+    int seen[HRSS_ARRAY_LEN(field_rules)] = {0};
+    int comm_ok = 0;
+    hrss_error e;
+
+    for (size_t i = 0; i < h->n; i++) {
+        const hrss__field *f = &h->f[i];
+        const struct field_rule *rule = find_rule(f->key, f->key_len, k);
+        if (rule != NULL) {
+            size_t idx = (size_t)(rule - field_rules);
+            seen[idx] = 1;
+            if ((idx == RULE_TIMESTAMP && seen[RULE_REQ_TIME]) ||
+                (idx == RULE_REQ_TIME && seen[RULE_TIMESTAMP]))
+                return 0;
+        } else if (!is_header_key(f->key, f->key_len)) {
+            return 0;
+        }
+        if (utf8_count(f->val, f->val_len) > (rule != NULL ? rule->max : HEADER_VALUE_MAX))
+            return 0;
+        if (rule != NULL && rule->check != NULL && rule->check(f->val, f->val_len, &e) != HRSS_OK)
+            return 0;
+        if (rule == &field_rules[RULE_COMM_STATUS])
+            comm_ok = f->val_len == 2 && memcmp(f->val, "00", 2) == 0;
+    }
+    for (size_t i = 0; i < HRSS_ARRAY_LEN(field_rules); i++)
+        if ((field_rules[i].required & k) && !seen[i] &&
+            !(i == RULE_REQ_TIME && seen[RULE_TIMESTAMP]))
+            return 0;
+    if (!has_body && (kind == HRSS_ENV_REQUEST || comm_ok))
+        return 0;
+    return 1;
+}
+
+int hrss__envelope_parse_fast(const char *buf, size_t len, hrss_envelope_kind kind,
+                              hrss_envelope **out)
+{
+    hrss__scan sc;
+    size_t room = 0;
+    int rc;
+
+    *out = NULL;
+    rc = hrss__envelope_scan(buf, len, &sc);
+    if (rc != HRSS__SCAN_ACCEPT)
+        return rc;
+    for (size_t i = 0; i < sc.n_fields; i++)
+        room += sc.fields[i].key_len + sc.fields[i].val_len + 2;
+    hrss_envelope *e = calloc(1, sizeof(*e));
+    struct flat_header *h = malloc(sizeof(*h) + room);
+    if (e == NULL || h == NULL) {
+        free(e);
+        free(h);
+        return HRSS__SCAN_DEFER; /* the full parser reports the lack of memory */
+    }
+    char *t = h->text;
+    h->n = sc.n_fields;
+    for (size_t i = 0; i < sc.n_fields; i++) {
+        const hrss__scan_field *sf = &sc.fields[i];
+        hrss__field *f = &h->f[i];
+        f->key = t;
+        if (sf->key_escaped)
+            f->key_len = hrss__json_unescape(sf->key, sf->key_len, t);
+        else
+            memcpy(t, sf->key, f->key_len = sf->key_len);
+        t += f->key_len;
+        *t++ = '\0';
+        f->val = t;
+        if (sf->val_escaped)
+            f->val_len = hrss__json_unescape(sf->val, sf->val_len, t);
+        else
+            memcpy(t, sf->val, f->val_len = sf->val_len);
+        t += f->val_len;
+        *t++ = '\0';
+    }
+    if (!flat_header_ok(kind, h, sc.has_body)) {
+        free(e);
+        free(h);
+        return HRSS__SCAN_REJECT;
+    }
+    e->kind = kind;
+    e->flat = h;
+    e->body_checked = sc.has_body;
+    *out = e;
+    return HRSS__SCAN_ACCEPT;
+}
+
+int hrss_envelope_parse_relay(const char *buf, size_t len, hrss_envelope_kind kind,
+                              hrss_envelope **out, hrss_error *err)
+{
+    int rc;
+
+    if (out == NULL || (buf == NULL && len > 0) ||
+        (kind != HRSS_ENV_REQUEST && kind != HRSS_ENV_RESPONSE)) {
+        if (out != NULL)
+            *out = NULL;
+        return hrss__error(err, HRSS_EINVAL, "no output, no input, or an unknown kind");
+    }
+    if (hrss__envelope_parse_fast(buf != NULL ? buf : "", len, kind, out) == HRSS__SCAN_ACCEPT)
+        return HRSS_OK;
+    /* refused or not settled: the full parser gives the verdict and message */
+    rc = hrss_envelope_parse(buf, len, kind, out, NULL, NULL, err);
+    if (rc == HRSS_OK && (*out)->body != NULL) {
+        json_decref((*out)->body);
+        (*out)->body = NULL;
+        (*out)->body_checked = 1;
+    }
+    return rc;
+}
+
+size_t hrss__envelope_flat(const hrss_envelope *e, const hrss__field **fields)
+{
+    if (e == NULL || e->header != NULL || e->flat == NULL) {
+        *fields = NULL;
+        return 0;
+    }
+    *fields = e->flat->f;
+    return e->flat->n;
+}
+
+/* The header as an object: built from the flat fields the first time it is
+ * asked for (the envelope is not shared between threads). NULL when out of
+ * memory. */
+static json_t *header_obj(const hrss_envelope *ce)
+{
+    hrss_envelope *e = (hrss_envelope *)ce;
+    if (e->header != NULL || e->flat == NULL)
+        return e->header;
+    json_t *h = json_object();
+    for (size_t i = 0; h != NULL && i < e->flat->n; i++) {
+        const hrss__field *f = &e->flat->f[i];
+        if (json_object_setn_new_nocheck(h, f->key, f->key_len,
+                                         json_stringn_nocheck(f->val, f->val_len)) != 0) {
+            json_decref(h);
+            h = NULL;
+        }
+    }
+    if (h != NULL) {
+        e->header = h;
+        free(e->flat);
+        e->flat = NULL;
+    }
+    return h;
+}
+
 hrss_envelope *hrss_envelope_new(hrss_envelope_kind kind)
 {
     hrss_envelope *e = calloc(1, sizeof(*e));
@@ -587,6 +746,7 @@ void hrss_envelope_free(hrss_envelope *e)
         return;
     json_decref(e->header);
     json_decref(e->body);
+    free(e->flat);
     free(e);
 }
 
@@ -599,10 +759,11 @@ hrss_envelope_kind hrss_envelope_kind_of(const hrss_envelope *e)
  * alias "timestamp" (DESIGN 1). */
 static json_t *header_member(const hrss_envelope *e, const char *field, const char **key)
 {
-    json_t *v = json_object_get(e->header, field);
+    json_t *header = header_obj(e);
+    json_t *v = json_object_get(header, field);
     *key = field;
     if (v == NULL && strcmp(field, "serviceReqTime") == 0) {
-        v = json_object_get(e->header, "timestamp");
+        v = json_object_get(header, "timestamp");
         if (v != NULL)
             *key = "timestamp";
     }
@@ -616,6 +777,19 @@ const char *hrss_envelope_get(const hrss_envelope *e, const char *field)
 
     if (e == NULL || field == NULL)
         return NULL;
+    if (e->header == NULL && e->flat != NULL) {
+        /* the flat header: a few fields, looked at in turn */
+        size_t n = strlen(field);
+        const char *alias = NULL;
+        for (size_t i = 0; i < e->flat->n; i++) {
+            const hrss__field *f = &e->flat->f[i];
+            if (f->key_len == n && memcmp(f->key, field, n) == 0)
+                return f->val;
+            if (f->key_len == 9 && memcmp(f->key, "timestamp", 9) == 0)
+                alias = f->val;
+        }
+        return strcmp(field, "serviceReqTime") == 0 ? alias : NULL;
+    }
     v = header_member(e, field, &key);
     return json_is_string(v) ? json_string_value(v) : NULL;
 }
@@ -632,6 +806,8 @@ int hrss_envelope_set(hrss_envelope *e, const char *field, const char *value)
     /* Setting the request time updates "timestamp" when the envelope uses
      * that alias, so that there is never both; removing removes either. */
     header_member(e, field, &key);
+    if (e->header == NULL)
+        return HRSS_ENOMEM;
     if (value == NULL) {
         json_object_del(e->header, key);
         return HRSS_OK;
@@ -646,7 +822,7 @@ int hrss_envelope_set(hrss_envelope *e, const char *field, const char *value)
 
 json_t *hrss_envelope_header(const hrss_envelope *e)
 {
-    return e != NULL ? e->header : NULL;
+    return e != NULL ? header_obj(e) : NULL;
 }
 
 json_t *hrss_envelope_body(const hrss_envelope *e)
@@ -671,10 +847,13 @@ int hrss_envelope_validate(const hrss_envelope *e, hrss_violation_fn report, voi
     if (e == NULL)
         return hrss__error(err, HRSS_EINVAL, "no envelope");
     struct checker c = {e->kind, report, ctx, err, HRSS_OK, 0};
-    check_header(&c, e->header);
+    json_t *header = header_obj(e);
+    if (header == NULL && e->flat != NULL)
+        return hrss__error(err, HRSS_ENOMEM, "out of memory");
+    check_header(&c, header);
     if (e->body != NULL)
         check_body(&c, e->body);
-    else
+    else if (!e->body_checked)
         check_body_absent(&c);
     return c.first;
 }
@@ -771,7 +950,7 @@ int hrss_envelope_serialize(const hrss_envelope *e, char **out, size_t *outlen)
     if (e == NULL || out == NULL)
         return HRSS_EINVAL;
     root = json_object();
-    if (root == NULL || json_object_set(root, "header", e->header) != 0 ||
+    if (root == NULL || header_obj(e) == NULL || json_object_set(root, "header", e->header) != 0 ||
         (e->body != NULL && json_object_set(root, "body", e->body) != 0))
         goto done;
     rc = hrss__json_dump_compact(root, out, outlen);

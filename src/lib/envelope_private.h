@@ -58,6 +58,56 @@ size_t hrss__json_depth(const json_t *v, size_t limit);
 /* "object", "array", "string", "number", "boolean" or "null". */
 const char *hrss__json_type_name(const json_t *v);
 
+/* ---- the one-pass scanner of hrss_envelope_parse_relay (envelope_scan.c) ---- */
+
+#define HRSS__HEADER_FIELDS_MAX 32
+
+enum { HRSS__SCAN_ACCEPT = 0, HRSS__SCAN_REJECT = 1, HRSS__SCAN_DEFER = 2 };
+
+/* A header member as found in the input: the raw text between the quotes. */
+typedef struct hrss__scan_field {
+    const char *key, *val;
+    size_t key_len, val_len;
+    int key_escaped, val_escaped; /* holds a backslash: decode before use */
+} hrss__scan_field;
+
+typedef struct hrss__scan {
+    int has_body;
+    size_t n_fields;
+    hrss__scan_field fields[HRSS__HEADER_FIELDS_MAX];
+} hrss__scan;
+
+/*
+ * Checks buf in one pass against the JSON rules of hrss__json_load_strict
+ * and the envelope's shape and size rules (not the header field rules of
+ * tables 1 and 2: the caller applies those to the decoded fields).
+ * HRSS__SCAN_ACCEPT: all hold, out has the header members in order;
+ * HRSS__SCAN_REJECT: one does not; HRSS__SCAN_DEFER: not settled here.
+ * Only an acceptance may be relied on: the full parser decides the rest.
+ */
+int hrss__envelope_scan(const char *buf, size_t len, hrss__scan *out);
+
+/* Decodes the text of a string the scanner accepted into out (room for len
+ * bytes: decoding never grows it). Returns the decoded length. */
+size_t hrss__json_unescape(const char *text, size_t len, char *out);
+
+/*
+ * The fast path of hrss_envelope_parse_relay: scan, decode the header and
+ * check its fields. HRSS__SCAN_ACCEPT with *out set (an envelope whose
+ * header is kept flat and whose body is not kept), or REJECT / DEFER with
+ * *out NULL (the full parser has the verdict). For fuzz/fuzz_envelope_scan.c.
+ */
+int hrss__envelope_parse_fast(const char *buf, size_t len, hrss_envelope_kind kind,
+                              hrss_envelope **out);
+
+/* The header fields of an envelope made by the fast path, in input order, or
+ * 0 (and *fields NULL) for an envelope that holds its header as an object. */
+typedef struct hrss__field {
+    const char *key, *val; /* NUL-terminated */
+    size_t key_len, val_len;
+} hrss__field;
+size_t hrss__envelope_flat(const hrss_envelope *e, const hrss__field **fields);
+
 /* Compact JSON text of v, UTF-8 as is, members in insertion order, as a
  * malloc'd NUL-terminated buffer (free with free()). HRSS_ENOMEM, or
  * HRSS_EFORMAT for a tree jansson cannot dump (invalid UTF-8 put in with a

@@ -86,11 +86,36 @@ static int canon_key_is_safe(const char *key, size_t len)
     return 1;
 }
 
+/* Sorts the fields and joins them as k=v&k=v (total bytes without the NUL). */
+static int canon_join(canon_field *fields, size_t n, size_t total, char **out, size_t *outlen,
+                      hrss_error *err)
+{
+    if (n > 1)
+        qsort(fields, n, sizeof(*fields), canon_field_cmp);
+    char *s = malloc(total + 1);
+    if (s == NULL)
+        return hrss__error(err, HRSS_ENOMEM, "canonical string: out of memory");
+    size_t pos = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0)
+            s[pos++] = '&';
+        memcpy(s + pos, fields[i].key, fields[i].keylen);
+        pos += fields[i].keylen;
+        s[pos++] = '=';
+        memcpy(s + pos, fields[i].val, fields[i].vallen);
+        pos += fields[i].vallen;
+    }
+    s[pos] = '\0';
+    *out = s;
+    if (outlen != NULL)
+        *outlen = pos;
+    return HRSS_OK;
+}
+
 int hrss_canonical_header(const json_t *header, char **out, size_t *outlen, hrss_error *err)
 {
     canon_field *fields = NULL;
     size_t n = 0, total = 0;
-    char *s = NULL;
     int rc = HRSS_OK;
 
     if (out == NULL)
@@ -155,33 +180,40 @@ int hrss_canonical_header(const json_t *header, char **out, size_t *outlen, hrss
         n++;
     }
 
-    if (n > 1)
-        qsort(fields, n, sizeof(*fields), canon_field_cmp);
-
-    s = malloc(total + 1);
-    if (s == NULL) {
-        rc = hrss__error(err, HRSS_ENOMEM, "canonical string: out of memory");
-        goto done;
-    }
-    size_t pos = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (i > 0)
-            s[pos++] = '&';
-        memcpy(s + pos, fields[i].key, fields[i].keylen);
-        pos += fields[i].keylen;
-        s[pos++] = '=';
-        memcpy(s + pos, fields[i].val, fields[i].vallen);
-        pos += fields[i].vallen;
-    }
-    s[pos] = '\0';
-    *out = s;
-    s = NULL;
-    if (outlen != NULL)
-        *outlen = pos;
+    rc = canon_join(fields, n, total, out, outlen, err);
 done:
-    free(s);
     free(fields);
     return rc;
+}
+
+/* hrss_canonical_header over the decoded fields of a flat header. */
+static int canonical_flat(const hrss__field *f, size_t nf, char **out, size_t *outlen,
+                          hrss_error *err)
+{
+    canon_field fields[32];
+    size_t n = 0, total = 0;
+
+    *out = NULL;
+    for (size_t i = 0; i < nf; i++) {
+        if (f[i].key_len == sizeof(SIGNATURE_KEY) - 1 &&
+            memcmp(f[i].key, SIGNATURE_KEY, f[i].key_len) == 0)
+            continue;
+        if (!canon_key_is_safe(f[i].key, f[i].key_len)) {
+            char shown[128];
+            return hrss__error(err, HRSS_EFORMAT,
+                               "header key \"%s\": empty or holds '=', '&' or NUL, which "
+                               "would make the signed string ambiguous",
+                               hrss__show(shown, sizeof(shown), f[i].key, f[i].key_len, 32));
+        }
+        if (f[i].val_len == 0)
+            continue; /* empty fields are not signed (7.1.1.2, DESIGN 1) */
+        if (n == sizeof(fields) / sizeof(fields[0]))
+            return hrss__error(err, HRSS_ETOOBIG, "header: too many fields");
+        fields[n] = (canon_field){f[i].key, f[i].key_len, f[i].val, f[i].val_len};
+        total += f[i].key_len + 1 + f[i].val_len + (n > 0 ? 1 : 0);
+        n++;
+    }
+    return canon_join(fields, n, total, out, outlen, err);
 }
 
 /* ---- profiles ---- */
@@ -411,6 +443,19 @@ static int envelope_verify(const hrss_envelope *e, const hrss_sig_key *k,
     if (k->profile == HRSS_SIG_NONE)
         return HRSS_OK;
 
+    const hrss__field *flat;
+    size_t nflat = hrss__envelope_flat(e, &flat);
+    if (flat != NULL) { /* a header read by the relay parse: no object needed */
+        const char *sv = hrss_envelope_get(e, SIGNATURE_KEY);
+        if (sv == NULL || sv[0] == '\0')
+            return hrss__error(err, HRSS_EMISSING,
+                               "header.signature: missing, profile %s needs it",
+                               hrss_sig_profile_name(k->profile));
+        rc = canonical_flat(flat, nflat, &canon, &canonlen, err);
+        if (rc == HRSS_OK)
+            rc = verify_string(k, hk, canon, canonlen, sv, strlen(sv), err);
+        goto placed;
+    }
     json_t *header = hrss_envelope_header(e);
     json_t *sig = header != NULL ? json_object_get(header, SIGNATURE_KEY) : NULL;
     if (sig == NULL || (json_is_string(sig) && json_string_length(sig) == 0))
@@ -424,6 +469,7 @@ static int envelope_verify(const hrss_envelope *e, const hrss_sig_key *k,
         goto done;
     rc = verify_string(k, hk, canon, canonlen, json_string_value(sig), json_string_length(sig),
                        err);
+placed:
     if (rc != HRSS_OK && err != NULL && strncmp(err->msg, "signature: ", 11) == 0) {
         /* "signature: ..." of hrss_verify_string, placed in the header */
         char tmp[HRSS_ERROR_MSG_MAX];

@@ -268,7 +268,7 @@ void pipeline_handle(pipeline *p, hserver_req *req, int worker, const char *url_
     clock_gettime(CLOCK_MONOTONIC, &r.t0);
 
     /* 1. strict parse: JSON, duplicate keys, sizes, header formats */
-    int rc = hrss_envelope_parse(buf, len, HRSS_ENV_REQUEST, &env, NULL, NULL, &e);
+    int rc = hrss_envelope_parse_relay(buf, len, HRSS_ENV_REQUEST, &env, &e);
     if (rc != HRSS_OK) {
         reply_parse_error(&r, rc, e.msg);
         goto done;
