@@ -460,7 +460,11 @@ static int conn_fill(conn *c)
 {
     size_t limit = in_limit(c);
     for (;;) {
-        if (c->in_cap - c->in_len < 1024 && c->in_cap < limit)
+        /* Never while a request is handled: its body, which the handler
+         * may still be sending upstream, lies in this buffer. What the
+         * client sends meanwhile waits in the socket once the room left
+         * is used (read is paused until the answer is out). */
+        if (c->in_cap - c->in_len < 1024 && c->in_cap < limit && c->state != C_HANDLE)
             in_reserve(c, c->in_cap ? c->in_cap * 2 : IN_INITIAL);
         size_t room = c->in_cap - c->in_len;
         if (room == 0 || c->in_len >= limit) {
