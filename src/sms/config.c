@@ -322,6 +322,7 @@ static const struct key {
     {"callback", "timeout", p_duration, OFF(callback_timeout_ms), 0},
     {"callback", "retries", p_count, OFF(callback_retries), 0},
     {"callback", "backoff", p_duration, OFF(callback_backoff_ms), 0},
+    {"callback", "ca_file", p_path, OFF(callback_ca_file), 0},
     {"uplink", "commands", p_path, OFF(uplink_commands), 0},
     {"uplink", "replies", p_path, OFF(uplink_replies), 0},
     {"uplink", "account", p_string, OFF(uplink_account), 0},
@@ -386,6 +387,7 @@ void sms_config_free(sms_config *c)
         free(c->https_listen[i]);
     free(c->tls_cert);
     free(c->tls_key);
+    free(c->callback_ca_file);
     free(c->uplink_commands);
     free(c->uplink_replies);
     free(c->uplink_account);

@@ -70,6 +70,7 @@ typedef struct sms_config {
     int64_t callback_timeout_ms;
     int callback_retries;
     int64_t callback_backoff_ms;
+    char *callback_ca_file;    /* CAs for https:// callbacks (NULL: the system's) */
     /* [uplink]: the command engine (off without commands) */
     char *uplink_commands;     /* command table (etc/sms-commands.json) */
     char *uplink_replies;      /* reply templates (etc/sms-replies.json) */

@@ -23,10 +23,17 @@
 #include <string.h>
 #include <sys/queue.h>
 
+#include <arpa/inet.h>
+
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include "carrier/carrier.h"
 #include "common/util.h"
@@ -87,6 +94,7 @@ struct dispatch {
     int64_t retry_backoff_ms, report_park_ms, report_wait_ms;
     int64_t cb_timeout_ms, cb_backoff_ms;
     int cb_retries;
+    SSL_CTX *cb_tls;       /* https:// callbacks: peer verified, TLS 1.2 or later */
     struct push **pushing; /* pushes in flight, or answered and not yet freed */
     int n_pushing;
     sms_mo_handler mo;
@@ -750,13 +758,14 @@ static void start_push(dispatch *d, int64_t msg, int attempts, const char *url, 
     struct evhttp_uri *u = evhttp_uri_parse(url);
     const char *host = u ? evhttp_uri_get_host(u) : NULL;
     const char *scheme = u ? evhttp_uri_get_scheme(u) : NULL;
-    if (host == NULL || scheme == NULL || strcmp(scheme, "http") != 0) {
-        /* https callbacks need the client TLS context: not yet */
+    int tls = scheme != NULL && strcmp(scheme, "https") == 0;
+    if (host == NULL || scheme == NULL || (!tls && strcmp(scheme, "http") != 0)) {
+        /* refused when the account was made; a URL edited in the database */
         djob *j = djob_new(d, J_PUSH_RETRY, msg);
         j->attempts = d->cb_retries;
         queue_submit(d->q, &j->job);
-        sms_log(SMS_LOG_WARN, "push_unsupported", "msg=%lld reason=\"only http:// callbacks\"",
-                (long long)msg);
+        sms_log(SMS_LOG_WARN, "push_unsupported",
+                "msg=%lld reason=\"only http:// and https:// callbacks\"", (long long)msg);
         evhttp_uri_free(u);
         return;
     }
@@ -772,7 +781,32 @@ static void start_push(dispatch *d, int64_t msg, int attempts, const char *url, 
     p->d = d;
     p->msg = msg;
     p->attempts = attempts;
-    p->conn = evhttp_connection_base_new(d->base, NULL, host, (ev_uint16_t)(port > 0 ? port : 80));
+    ev_uint16_t eport = (ev_uint16_t)(port > 0 ? port : tls ? 443 : 80);
+    if (tls) {
+        /* the callback's certificate must name its host (or IP address) and
+         * chain to the system's store or to [callback] ca_file */
+        SSL *ssl = SSL_new(d->cb_tls);
+        if (ssl == NULL)
+            abort();
+        unsigned char ip[16];
+        X509_VERIFY_PARAM *vp = SSL_get0_param(ssl);
+        if (inet_pton(AF_INET, host, ip) == 1 || inet_pton(AF_INET6, host, ip) == 1) {
+            X509_VERIFY_PARAM_set1_ip_asc(vp, host);
+        } else {
+            SSL_set_tlsext_host_name(ssl, host);
+            X509_VERIFY_PARAM_set_hostflags(vp, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+            X509_VERIFY_PARAM_set1_host(vp, host, 0);
+        }
+        struct bufferevent *bev = bufferevent_openssl_socket_new(
+            d->base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
+            BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+        if (bev == NULL)
+            abort();
+        bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+        p->conn = evhttp_connection_base_bufferevent_new(d->base, NULL, bev, host, eport);
+    } else {
+        p->conn = evhttp_connection_base_new(d->base, NULL, host, eport);
+    }
     if (p->conn == NULL)
         abort();
     struct timeval tv = {d->cb_timeout_ms / 1000, (d->cb_timeout_ms % 1000) * 1000};
@@ -872,6 +906,21 @@ int dispatch_new(struct event_base *base, const sms_config *cfg, queue *q, acct_
     d->cb_timeout_ms = cfg->callback_timeout_ms;
     d->cb_backoff_ms = cfg->callback_backoff_ms > 0 ? cfg->callback_backoff_ms : 1;
     d->cb_retries = cfg->callback_retries;
+    d->cb_tls = SSL_CTX_new(TLS_client_method());
+    if (d->cb_tls == NULL)
+        abort();
+    SSL_CTX_set_min_proto_version(d->cb_tls, TLS1_2_VERSION);
+    SSL_CTX_set_verify(d->cb_tls, SSL_VERIFY_PEER, NULL);
+    if ((cfg->callback_ca_file != NULL
+             ? SSL_CTX_load_verify_locations(d->cb_tls, cfg->callback_ca_file, NULL)
+             : SSL_CTX_set_default_verify_paths(d->cb_tls)) != 1) {
+        snprintf(err, SMS_CONFIG_ERR_MAX, "[callback] ca_file %s: not a PEM file of certificates",
+                 cfg->callback_ca_file ? cfg->callback_ca_file : "(system store)");
+        ERR_clear_error();
+        SSL_CTX_free(d->cb_tls);
+        free(d);
+        return -1;
+    }
     d->map_cap = 1024;
     d->map = calloc(d->map_cap, sizeof(dmsg *));
     d->pushing = calloc(PUSH_BATCH, sizeof(push *));
@@ -994,6 +1043,7 @@ void dispatch_free(dispatch *d)
     free(d->map);
     pushes_reap(d, 1);
     free(d->pushing);
+    SSL_CTX_free(d->cb_tls);
     sqlite3_close(d->db);
     free(d);
 }
