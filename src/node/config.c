@@ -359,21 +359,6 @@ _Static_assert(offsetof(node_config, n_https_listen) ==
 static const char *const sections[] = {"node",     "http",     "https", "log",
                                        "security", "upstream", "audit"};
 
-const char *node_log_level_name(node_log_level l)
-{
-    switch (l) {
-    case NODE_LOG_ERROR:
-        return "error";
-    case NODE_LOG_WARN:
-        return "warn";
-    case NODE_LOG_INFO:
-        return "info";
-    case NODE_LOG_DEBUG:
-        return "debug";
-    }
-    return "unknown";
-}
-
 void node_config_init(node_config *c)
 {
     memset(c, 0, sizeof(*c));

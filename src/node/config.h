@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/log.h"
 #include "hrss/codes.h"
 
 #define NODE_CONFIG_MAX_LISTEN 8
@@ -23,12 +24,13 @@
 #define NODE_CONFIG_LINE_MAX 4096
 #define NODE_CONFIG_ERR_MAX 512
 
-typedef enum node_log_level {
-    NODE_LOG_ERROR = 0,
-    NODE_LOG_WARN = 1,
-    NODE_LOG_INFO = 2,
-    NODE_LOG_DEBUG = 3
-} node_log_level;
+/* The node's names of the shared log levels (common/log.h). */
+typedef hrss_log_level node_log_level;
+#define NODE_LOG_ERROR HRSS_LOG_ERROR
+#define NODE_LOG_WARN HRSS_LOG_WARN
+#define NODE_LOG_INFO HRSS_LOG_INFO
+#define NODE_LOG_DEBUG HRSS_LOG_DEBUG
+#define node_log_level_name hrss_log_level_name
 
 typedef struct node_config {
     /* [node] */
@@ -82,6 +84,5 @@ int node_config_parse(node_config *c, const char *name, const char *text, size_t
 int node_config_load(node_config *c, const char *path, char err[NODE_CONFIG_ERR_MAX]);
 
 /* "error", "warn", "info", "debug". */
-const char *node_log_level_name(node_log_level l);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * sms/log.c - the log lines of log.h, formatted in a stack buffer and
+ * common/log.c - the log lines of log.h, formatted in a stack buffer and
  * written with one write(2); an overlong line is cut and marked.
  */
 #include "log.h"
@@ -11,27 +11,27 @@
 #include <time.h>
 #include <unistd.h>
 
-static atomic_int level = SMS_LOG_INFO;
+static atomic_int level = HRSS_LOG_INFO;
 static const char *const names[] = {"error", "warn", "info", "debug"};
 
-void sms_log_set_level(sms_log_level l)
+void hrss_log_set_level(hrss_log_level l)
 {
     atomic_store(&level, (int)l);
 }
 
-int sms_log_enabled(sms_log_level l)
+int hrss_log_enabled(hrss_log_level l)
 {
     return (int)l <= atomic_load_explicit(&level, memory_order_relaxed);
 }
 
-const char *sms_log_level_name(sms_log_level l)
+const char *hrss_log_level_name(hrss_log_level l)
 {
     return (unsigned)l < 4 ? names[l] : "?";
 }
 
-void sms_log(sms_log_level l, const char *event, const char *fmt, ...)
+void hrss_log(hrss_log_level l, const char *event, const char *fmt, ...)
 {
-    if (!sms_log_enabled(l))
+    if (!hrss_log_enabled(l))
         return;
     char line[2048];
     struct timespec ts;
@@ -40,7 +40,7 @@ void sms_log(sms_log_level l, const char *event, const char *fmt, ...)
     gmtime_r(&ts.tv_sec, &tm);
     int n = snprintf(line, sizeof(line), "ts=%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ level=%s event=%s",
                      tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                     tm.tm_sec, ts.tv_nsec / 1000000L, sms_log_level_name(l), event);
+                     tm.tm_sec, ts.tv_nsec / 1000000L, hrss_log_level_name(l), event);
     if (fmt != NULL && n > 0 && (size_t)n < sizeof(line) - 2) {
         line[n++] = ' ';
         va_list ap;
@@ -63,7 +63,7 @@ void sms_log(sms_log_level l, const char *event, const char *fmt, ...)
     (void)w;
 }
 
-const char *sms_log_quote(const char *s, char *out, size_t outlen)
+const char *hrss_log_quote(const char *s, char *out, size_t outlen)
 {
     size_t o = 0;
     int plain = s[0] != '\0';
