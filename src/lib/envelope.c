@@ -24,19 +24,20 @@
 #define HEADER_KEY_MAX 64
 #define HEADER_VALUE_MAX 255
 
-/* The header of an envelope made by the fast path: decoded fields in one
- * block, until something asks for the header as an object. */
+/* The header of an envelope made by the fast path: decoded fields, until
+ * something asks for the header as an object. It lives in the envelope's
+ * own allocation, followed by the fields' text (keys and values, each
+ * NUL-terminated): one small block per request. */
 struct flat_header {
     size_t n;
-    hrss__field f[HEADER_FIELDS_MAX];
-    char text[]; /* the fields' keys and values, each NUL-terminated */
+    hrss__field f[];
 };
 
 struct hrss_envelope {
     hrss_envelope_kind kind;
     json_t *header; /* an object; NULL while flat holds the header */
     json_t *body;   /* object, string, or NULL when absent (or not kept) */
-    struct flat_header *flat;
+    struct flat_header *flat; /* inside this allocation; NULL once header is built */
     int body_checked; /* the body was checked at parse and not kept */
 };
 
@@ -629,14 +630,13 @@ int hrss__envelope_parse_fast(const char *buf, size_t len, hrss_envelope_kind ki
         return rc;
     for (size_t i = 0; i < sc.n_fields; i++)
         room += sc.fields[i].key_len + sc.fields[i].val_len + 2;
-    hrss_envelope *e = calloc(1, sizeof(*e));
-    struct flat_header *h = malloc(sizeof(*h) + room);
-    if (e == NULL || h == NULL) {
-        free(e);
-        free(h);
+    size_t fsz = sizeof(struct flat_header) + sc.n_fields * sizeof(hrss__field);
+    hrss_envelope *e = malloc(sizeof(*e) + fsz + room);
+    if (e == NULL)
         return HRSS__SCAN_DEFER; /* the full parser reports the lack of memory */
-    }
-    char *t = h->text;
+    memset(e, 0, sizeof(*e));
+    struct flat_header *h = (struct flat_header *)(e + 1);
+    char *t = (char *)h + fsz;
     h->n = sc.n_fields;
     for (size_t i = 0; i < sc.n_fields; i++) {
         const hrss__scan_field *sf = &sc.fields[i];
@@ -658,7 +658,6 @@ int hrss__envelope_parse_fast(const char *buf, size_t len, hrss_envelope_kind ki
     }
     if (!flat_header_ok(kind, h, sc.has_body)) {
         free(e);
-        free(h);
         return HRSS__SCAN_REJECT;
     }
     e->kind = kind;
@@ -720,8 +719,7 @@ static json_t *header_obj(const hrss_envelope *ce)
     }
     if (h != NULL) {
         e->header = h;
-        free(e->flat);
-        e->flat = NULL;
+        e->flat = NULL; /* its memory goes with the envelope */
     }
     return h;
 }
@@ -746,7 +744,6 @@ void hrss_envelope_free(hrss_envelope *e)
         return;
     json_decref(e->header);
     json_decref(e->body);
-    free(e->flat);
     free(e);
 }
 

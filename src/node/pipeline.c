@@ -56,6 +56,8 @@ typedef struct rq {
     pipeline *p;
     hserver_req *req;
     hrss_envelope *env; /* once parsed */
+    /* header fields, read once after the parse (they live in env) */
+    const char *app, *code, *area, *req_id, *req_time;
     struct timespec t0;
     int worker;
     size_t in_len; /* request body bytes */
@@ -85,13 +87,10 @@ static void log_txn(const rq *r, int http_status, const char *outcome, size_t ou
     struct timespec t1;
     clock_gettime(CLOCK_MONOTONIC, &t1);
     long us = (long)(t1.tv_sec - r->t0.tv_sec) * 1000000L + (t1.tv_nsec - r->t0.tv_nsec) / 1000;
-    const char *get[] = {"appCode", "serviceCode", "serviceAreaCode", "serviceReqId"};
-    const char *v[4];
-    for (int i = 0; i < 4; i++)
-        v[i] = r->env ? hrss_envelope_get(r->env, get[i]) : NULL;
+    const char *v[4] = {r->app, r->code, r->area, r->req_id};
     if (r->p->o.audit != NULL) {
         audit_record a;
-        const char *rt = r->env ? hrss_envelope_get(r->env, "serviceReqTime") : NULL;
+        const char *rt = r->req_time;
         memset(&a, 0, sizeof(a));
         copy_str(a.caller, sizeof(a.caller), v[0] ? v[0] : "");
         copy_str(a.service, sizeof(a.service), v[1] ? v[1] : "");
@@ -264,7 +263,7 @@ void pipeline_handle(pipeline *p, hserver_req *req, int worker, const char *url_
     hrss_envelope *env = NULL;
     hrss_error e;
     int64_t now = (int64_t)time(NULL);
-    rq r = {p, req, NULL, {0, 0}, worker, len};
+    rq r = {.p = p, .req = req, .worker = worker, .in_len = len};
     clock_gettime(CLOCK_MONOTONIC, &r.t0);
 
     /* 1. strict parse: JSON, duplicate keys, sizes, header formats */
@@ -274,10 +273,11 @@ void pipeline_handle(pipeline *p, hserver_req *req, int worker, const char *url_
         goto done;
     }
     r.env = env;
-    const char *code = hrss_envelope_get(env, "serviceCode");
-    const char *app = hrss_envelope_get(env, "appCode");
-    const char *area = hrss_envelope_get(env, "serviceAreaCode");
-    const char *req_time = hrss_envelope_get(env, "serviceReqTime");
+    const char *code = r.code = hrss_envelope_get(env, "serviceCode");
+    const char *app = r.app = hrss_envelope_get(env, "appCode");
+    const char *area = r.area = hrss_envelope_get(env, "serviceAreaCode");
+    const char *req_time = r.req_time = hrss_envelope_get(env, "serviceReqTime");
+    r.req_id = hrss_envelope_get(env, "serviceReqId");
     const char *nonce = hrss_envelope_get(env, "nonce");
 
     /* 2. POST /{serviceCode}: the URL and the header name the same service */
