@@ -105,7 +105,12 @@ typedef struct carrier_callbacks {
     void (*on_report)(void *arg, const char *msgid, int ok, const char *stat, const char *dest);
     /* An uplink (MO) message: source number, destination (service number +
      * extension), text decoded to UTF-8 (UCS2, GBK, ASCII/IA5 and Latin-1
-     * inputs; a UDH is removed). */
+     * inputs; a UDH is removed). A long message sent in parts (UDH
+     * concatenation, up to 16 parts, on any of the links) is passed on once,
+     * joined, when its last part arrives, or with the parts that came after
+     * 60 seconds. Parts are kept in memory: those of a message still
+     * incomplete when the process stops are lost (the carrier had them
+     * acknowledged). */
     void (*on_mo)(void *arg, const char *src, const char *dest, const char *text_utf8);
     /* The number of logged-in connections changed; up = that number. */
     void (*on_link)(void *arg, int up);

@@ -447,7 +447,7 @@ void carrier_text_utf8(enum carrier_text coding, const uint8_t *p, size_t n, cha
     out[at] = '\0';
 }
 
-int carrier_udh_parts(const uint8_t *ud, size_t len, int *total, int *seq)
+int carrier_udh_concat(const uint8_t *ud, size_t len, int *ref, int *total, int *seq)
 {
     if (len < 1 || (size_t)ud[0] + 1 > len)
         return -1;
@@ -458,11 +458,13 @@ int carrier_udh_parts(const uint8_t *ud, size_t len, int *total, int *seq)
             return -1;
         const uint8_t *v = ud + i + 2;
         if (iei == 0x00 && iel == 3) {
+            *ref = v[0];
             *total = v[1];
             *seq = v[2];
             return 0;
         }
         if (iei == 0x08 && iel == 4) {
+            *ref = v[0] << 8 | v[1];
             *total = v[2];
             *seq = v[3];
             return 0;
@@ -472,11 +474,108 @@ int carrier_udh_parts(const uint8_t *ud, size_t len, int *total, int *seq)
     return -1;
 }
 
+int carrier_udh_parts(const uint8_t *ud, size_t len, int *total, int *seq)
+{
+    int ref;
+    return carrier_udh_concat(ud, len, &ref, total, seq);
+}
+
+static void deliver_mo(carrier_client *c, const char *src, const char *dest, const char *text)
+{
+    c->st.mo++;
+    if (c->cb.on_mo)
+        c->cb.on_mo(c->cb.arg, src, dest, text);
+}
+
+/* Joins the parts that arrived, passes the text on and frees the entry. */
+static void mo_long_flush(carrier_client *c, int i)
+{
+    carrier_mo_long *m = &c->mo_long[i];
+    size_t n = 1;
+    for (int k = 0; k < m->total; k++)
+        n += m->parts[k] ? strlen(m->parts[k]) : 0;
+    char *text = malloc(n);
+    if (text != NULL) {
+        size_t at = 0;
+        for (int k = 0; k < m->total; k++)
+            if (m->parts[k] != NULL) {
+                size_t l = strlen(m->parts[k]);
+                memcpy(text + at, m->parts[k], l);
+                at += l;
+            }
+        text[at] = '\0';
+        if (m->have < m->total && c->cb.on_log) {
+            char line[160];
+            snprintf(line, sizeof(line),
+                     "event=mo_parts_missing ref=%d parts=%d of %d (passed on as they are)",
+                     m->ref, m->have, m->total);
+            c->cb.on_log(c->cb.arg, 1, line);
+        }
+        deliver_mo(c, m->src, m->dest, text);
+        free(text);
+    }
+    for (int k = 0; k < m->total; k++)
+        free(m->parts[k]);
+    c->mo_long[i] = c->mo_long[--c->n_mo_long];
+}
+
+void carrier_mo_long_expire(carrier_client *c, uint64_t now)
+{
+    for (int i = 0; i < c->n_mo_long;)
+        if (now == 0 || now - c->mo_long[i].first_ms >= CARRIER_MO_WAIT_MS)
+            mo_long_flush(c, i);
+        else
+            i++;
+}
+
+/* One part of a long message (text decoded): kept until all are here, on
+ * whichever link they come. */
+static void mo_long_part(carrier_client *c, const char *src, const char *dest, int ref,
+                         int total, int seq, const char *text)
+{
+    int i;
+    for (i = 0; i < c->n_mo_long; i++) {
+        carrier_mo_long *m = &c->mo_long[i];
+        if (m->ref == ref && m->total == total && strcmp(m->src, src) == 0 &&
+            strcmp(m->dest, dest) == 0)
+            break;
+    }
+    if (i == c->n_mo_long) {
+        if (c->n_mo_long == CARRIER_MO_PENDING_MAX) {
+            int oldest = 0;
+            for (int k = 1; k < c->n_mo_long; k++)
+                if (c->mo_long[k].first_ms < c->mo_long[oldest].first_ms)
+                    oldest = k;
+            mo_long_flush(c, oldest);
+        }
+        i = c->n_mo_long++;
+        carrier_mo_long *m = &c->mo_long[i];
+        memset(m, 0, sizeof(*m));
+        snprintf(m->src, sizeof(m->src), "%s", src);
+        snprintf(m->dest, sizeof(m->dest), "%s", dest);
+        m->ref = ref;
+        m->total = total;
+        m->first_ms = carrier_now_ms();
+    }
+    carrier_mo_long *m = &c->mo_long[i];
+    if (m->parts[seq - 1] == NULL) { /* a part sent again is kept once */
+        m->parts[seq - 1] = strdup(text);
+        if (m->parts[seq - 1] == NULL)
+            abort();
+        m->have++;
+    }
+    if (m->have == m->total)
+        mo_long_flush(c, i);
+}
+
 void link_mo(carrier_link *l, const char *src, const char *dest, enum carrier_text coding,
              int udhi, const uint8_t *content, size_t len)
 {
     carrier_client *c = l->c;
+    int ref = 0, total = 1, seq = 1;
     if (udhi && len > 0) {
+        if (carrier_udh_concat(content, len, &ref, &total, &seq) != 0)
+            total = seq = 1;
         size_t h = 1 + (size_t)content[0];
         if (h > len)
             h = len;
@@ -485,9 +584,10 @@ void link_mo(carrier_link *l, const char *src, const char *dest, enum carrier_te
     }
     char text[1024];
     carrier_text_utf8(coding, content, len, text, sizeof(text));
-    c->st.mo++;
-    if (c->cb.on_mo)
-        c->cb.on_mo(c->cb.arg, src, dest, text);
+    if (total > 1 && total <= CARRIER_MO_PARTS_MAX && seq >= 1 && seq <= total)
+        mo_long_part(c, src, dest, ref, total, seq, text);
+    else
+        deliver_mo(c, src, dest, text);
 }
 
 /* ---- sending ---- */
@@ -636,6 +736,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
     uint64_t now = carrier_now_ms();
     for (int i = 0; i < c->nlinks; i++)
         tick_link(&c->links[i], now);
+    carrier_mo_long_expire(c, now);
     /* recover from a slow-down: +25% a second once a second passed quietly */
     if (c->rate_now != c->cfg.rate && now - c->last_throttle_ms >= 1000 &&
         now - c->last_raise_ms >= 1000) {
@@ -803,5 +904,10 @@ void carrier_client_free(carrier_client *c)
         event_free(c->pump);
     for (size_t i = 0; i < sizeof(c->strs) / sizeof(c->strs[0]); i++)
         free(c->strs[i]);
+    /* parts of long uplink messages still awaited are dropped: the window
+     * documented in carrier.h (the client's owner may be gone already) */
+    for (int i = 0; i < c->n_mo_long; i++)
+        for (int k = 0; k < c->mo_long[i].total; k++)
+            free(c->mo_long[i].parts[k]);
     free(c);
 }

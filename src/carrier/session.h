@@ -81,6 +81,18 @@ typedef struct carrier_proto {
 extern const carrier_proto carrier_cmpp_proto;
 extern const carrier_proto carrier_smpp_proto;
 
+/* A long uplink message whose parts are still arriving (3GPP TS 23.040
+ * concatenation: reference, total, sequence in the UDH). */
+#define CARRIER_MO_PARTS_MAX 16    /* longer ones are passed on part by part */
+#define CARRIER_MO_PENDING_MAX 32  /* long messages being reassembled at once */
+#define CARRIER_MO_WAIT_MS 60000   /* then what arrived is passed on */
+typedef struct carrier_mo_long {
+    char src[32], dest[32];
+    int ref, total, have;
+    uint64_t first_ms;
+    char *parts[CARRIER_MO_PARTS_MAX];
+} carrier_mo_long;
+
 struct carrier_client {
     struct event_base *base;
     carrier_config cfg;    /* strings point into strs below */
@@ -103,6 +115,8 @@ struct carrier_client {
     uint64_t sec_start_ms;
     unsigned sent_this_sec, sent_last_sec;
     carrier_stats st;
+    carrier_mo_long mo_long[CARRIER_MO_PENDING_MAX];
+    int n_mo_long;
 };
 
 /* Milliseconds of a monotonic clock. */
@@ -140,5 +154,10 @@ void carrier_text_utf8(enum carrier_text coding, const uint8_t *p, size_t n, cha
 /* Reads the concatenation UDH at the start of ud (8-bit or 16-bit reference):
  * 0 with *total and *seq set, or -1 when there is none. */
 int carrier_udh_parts(const uint8_t *ud, size_t len, int *total, int *seq);
+/* The same with the concatenation reference (8 or 16 bits). */
+int carrier_udh_concat(const uint8_t *ud, size_t len, int *ref, int *total, int *seq);
+/* Passes on long uplink messages waiting longer than CARRIER_MO_WAIT_MS
+ * (all of them when now is 0), with the parts that arrived. */
+void carrier_mo_long_expire(carrier_client *c, uint64_t now);
 
 #endif

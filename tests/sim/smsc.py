@@ -483,6 +483,26 @@ class Smsc:
             return d
         if cmd == "submits":
             return {"submits": self.submits}
+        if cmd == "mo" and req.get("parts"):
+            # a long MO in parts: UCS2, 8-bit reference, sent in the given order
+            raw = req["text"].encode("utf-16-be")
+            n = int(req["parts"])
+            size = -(-len(raw) // n)
+            size += size % 2
+            chunks = [raw[i:i + size] for i in range(0, len(raw), size)]
+            live = [c for c in self.conns if c.bound]
+            if not live:
+                return {"error": "no bound connection"}
+            for k, seq in enumerate(req.get("order") or range(1, len(chunks) + 1)):
+                content = bytes([5, 0, 3, int(req.get("ref", 0x42)) & 0xff, len(chunks), seq]) + \
+                    chunks[seq - 1]
+                c = live[(req.get("link", 0) + k) % len(live)]
+                if self.proto == "cmpp":
+                    self.send_cmpp_mo(c, req["src"], req["dest"], content, 8, 1)
+                else:
+                    self.send_smpp_mo(c, req["src"], req["dest"], content, 8, 1)
+                self.stats["mo_sent"] += 1
+            return {"ok": True, "parts": len(chunks)}
         if cmd == "mo":
             coding = req.get("coding", "ucs2")
             text = req["text"]

@@ -62,6 +62,12 @@ static void test_udh(void **state)
     assert_int_equal(carrier_udh_parts(u16, sizeof(u16), &total, &seq), 0);
     assert_int_equal(total, 4);
     assert_int_equal(seq, 4);
+    /* the reference, for joining long uplink messages */
+    int ref = 0;
+    assert_int_equal(carrier_udh_concat(u8, sizeof(u8), &ref, &total, &seq), 0);
+    assert_int_equal(ref, 0x42);
+    assert_int_equal(carrier_udh_concat(u16, sizeof(u16), &ref, &total, &seq), 0);
+    assert_int_equal(ref, 0x1234);
     /* another element first, then the concatenation */
     const uint8_t two[] = {8, 0x0a, 1, 0, 0, 3, 7, 2, 1};
     assert_int_equal(carrier_udh_parts(two, sizeof(two), &total, &seq), 0);
