@@ -266,6 +266,9 @@ static void reload(sms_daemon *d)
     sms_log(SMS_LOG_INFO, "reloaded", "level=%s max_parts=%d", sms_log_level_name(c.log_level),
             c.max_parts);
     d->cfg.body_limit = c.body_limit;
+    if (d->up != NULL && uplink_reload(d->up, &c, err) != 0)
+        sms_log(SMS_LOG_ERROR, "uplink_reload_failed", "error=%s kept=previous",
+                sms_log_quote(err, q, sizeof(q)));
     sms_config_free(&c);
     reload_accounts(d, "reload");
 }

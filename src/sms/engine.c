@@ -179,6 +179,39 @@ static const char *send_reply(sms_engine *e, const char *phone, const char *name
     return name;
 }
 
+/* A help reply listing the commands (${commands}): when the whole list does
+ * not fit in one message, the first ones that do and "等" (a province's
+ * table may be long; the reply is never cut nor replaced by try_later). */
+static const char *send_help(sms_engine *e, const char *phone, const char *name)
+{
+    char list[sizeof(e->commands) + 8];
+    size_t words = 1;
+    for (const char *p = e->commands; *p != '\0'; p++)
+        words += *p == ' ';
+    for (size_t k = words; k > 0; k--) {
+        /* the first k names */
+        size_t at = 0, seen = 0;
+        for (const char *p = e->commands; *p != '\0'; p++) {
+            if (*p == ' ' && ++seen == k)
+                break;
+            list[at++] = *p;
+        }
+        list[at] = '\0';
+        if (k < words)
+            snprintf(list + at, sizeof(list) - at, "等");
+        vars vs = {0};
+        var_add(&vs, "commands", list);
+        char err[SMS_REPLY_ERR_MAX];
+        char *text = sms_render(sms_replies_get(e->o.replies, name), vs.v, vs.n, e->o.room, err,
+                                sizeof(err));
+        if (text != NULL) {
+            free(text);
+            return send_reply(e, phone, name, &vs);
+        }
+    }
+    return send_reply(e, phone, "try_later", NULL);
+}
+
 static const char *password_refused(sms_engine *e, const char *phone, bind_result r, int left)
 {
     vars vs = {0};
@@ -403,11 +436,9 @@ const char *sms_engine_handle(sms_engine *e, const char *phone, const char *text
     sms_cmd_parse(e->o.cmds, text, strlen(text), &c);
     switch (c.status) {
     case SMS_CMD_EMPTY:
-        var_add(&vs, "commands", e->commands);
-        return send_reply(e, phone, "empty", &vs);
+        return send_help(e, phone, "empty");
     case SMS_CMD_UNKNOWN:
-        var_add(&vs, "commands", e->commands);
-        return send_reply(e, phone, "unknown", &vs);
+        return send_help(e, phone, "unknown");
     case SMS_CMD_MALFORMED:
         var_add(&vs, "usage", c.def->usage);
         return send_reply(e, phone, "malformed", &vs);

@@ -41,6 +41,7 @@
 #define UPLINK_BUSY_MS 5000
 #define UPLINK_SURVEY_PHONES 10000
 #define UPLINK_REMIND_MAX 1000
+#define UPLINK_RELOADS_MAX 64  /* command tables replaced in one run */
 
 typedef struct mo_item {
     int64_t id;
@@ -54,6 +55,7 @@ typedef struct uworker {
     int started;
     sqlite3 *db;          /* this worker's connection to uplink.db */
     sms_engine *engine;   /* its engine, on that connection */
+    int generation;       /* of the tables its engine was made with */
     /* the message in hand */
     char phone[SMS_MOBILE_LEN + 1];
     char *reply_phone[UPLINK_REPLIES_MAX];
@@ -74,8 +76,15 @@ struct uplink {
     int max_parts;
     size_t room;           /* characters of a reply, the signature left out */
     bind_policy policy;
-    sms_cmd_table *cmds;
-    sms_replies *replies;
+    /* the tables in use; SIGHUP swaps them (uplink_reload). Tables replaced
+     * are kept until uplink_free: a worker or an interface may still read
+     * them, and reloads are rare. */
+    _Atomic(sms_cmd_table *) cmds;
+    _Atomic(sms_replies *) replies;
+    atomic_int generation;
+    sms_cmd_table *old_cmds[UPLINK_RELOADS_MAX];
+    sms_replies *old_replies[UPLINK_RELOADS_MAX];
+    int n_old;
     sms_backend *backend;  /* NULL without [platform] */
 
     pthread_mutex_t mu;    /* the read-ahead below */
@@ -393,6 +402,20 @@ static int op_work_order(void *ctx, const char *phone, const char *command, cons
     return ok ? 0 : -1;
 }
 
+/* An engine on db over the current tables, its operations on w (NULL:
+ * only to check the tables). */
+static sms_engine *make_engine(uplink *u, sqlite3 *db, uworker *w, char *err)
+{
+    sms_engine_options eo = {db, atomic_load(&u->cmds), atomic_load(&u->replies), u->policy,
+                             u->room};
+    sms_engine_ops ops = {.reply = op_reply,
+                          .unsubscribe = op_unsubscribe,
+                          .call = op_call,
+                          .work_order = op_work_order,
+                          .ctx = w};
+    return sms_engine_new(&eo, &ops, err);
+}
+
 /* ---- workers ---- */
 
 static void worker_reset(uworker *w)
@@ -409,8 +432,8 @@ static void worker_reset(uworker *w)
 static void reply_try_later(uworker *w)
 {
     char err[SMS_REPLY_ERR_MAX];
-    char *t = sms_render(sms_replies_get(w->u->replies, "try_later"), NULL, 0, 0, err,
-                         sizeof(err));
+    char *t = sms_render(sms_replies_get(atomic_load(&w->u->replies), "try_later"), NULL, 0, 0,
+                         err, sizeof(err));
     if (t != NULL) {
         op_reply(w, w->phone, t); /* set by the worker when it took the message */
         free(t);
@@ -447,8 +470,8 @@ static void handle(uworker *w, const mo_item *m)
                 const char *name = sm.status == SURVEY_AMBIGUOUS ? "survey_ambiguous"
                                    : sm.nopen > 1                ? "survey_invalid_code"
                                                                  : "survey_invalid";
-                t = sms_render(sms_replies_get(u->replies, name), vars, 4, u->room, why,
-                               sizeof(why));
+                t = sms_render(sms_replies_get(atomic_load(&u->replies), name), vars, 4,
+                               u->room, why, sizeof(why));
             }
             if (t == NULL)
                 sms_log(SMS_LOG_ERROR, "reply_failed", "mo=%lld why=\"%s\"", (long long)m->id, why);
@@ -562,7 +585,17 @@ static void *worker_main(void *arg)
             continue;
         }
         snprintf(w->phone, sizeof(w->phone), "%s", m.phone);
+        int gen = atomic_load(&u->generation);
         pthread_mutex_unlock(&u->mu);
+        if (gen != w->generation) { /* the tables were reloaded */
+            char e[SMS_ENGINE_ERR_MAX];
+            sms_engine *fresh = make_engine(u, w->db, w, e);
+            if (fresh != NULL) {
+                sms_engine_free(w->engine);
+                w->engine = fresh;
+                w->generation = gen;
+            }
+        }
         handle(w, &m);
         free(m.text);
         pthread_mutex_lock(&u->mu);
@@ -587,6 +620,38 @@ void uplink_on_mo(void *arg, int64_t id, const char *src, const char *dest, cons
 }
 
 /* ---- life ---- */
+
+/* Reads the command table and the replies named by c. 0, or -1 with err. */
+static int load_tables(const sms_config *c, sms_cmd_table **cmds, sms_replies **replies,
+                       char err[SMS_CONFIG_ERR_MAX])
+{
+    char e[SMS_CONFIG_ERR_MAX];
+    if ((*cmds = sms_cmd_table_load_file(c->uplink_commands, e)) == NULL) {
+        snprintf(err, SMS_CONFIG_ERR_MAX, "[uplink] commands: %.400s", e);
+        return -1;
+    }
+    /* every name the engine and this module use; the room left by the
+     * account's signature is checked at start */
+    size_t n1 = 0, n2 = 0;
+    while (sms_engine_replies[n1] != NULL)
+        n1++;
+    while (uplink_replies[n2] != NULL)
+        n2++;
+    const char **all = calloc(n1 + n2 + 1, sizeof(*all));
+    if (all == NULL)
+        abort();
+    memcpy(all, sms_engine_replies, n1 * sizeof(*all));
+    memcpy(all + n1, uplink_replies, n2 * sizeof(*all));
+    *replies = sms_replies_load_file(c->uplink_replies, all, SMS_UCS2_SINGLE, e);
+    free(all);
+    if (*replies == NULL) {
+        snprintf(err, SMS_CONFIG_ERR_MAX, "[uplink] replies: %.400s", e);
+        sms_cmd_table_free(*cmds);
+        *cmds = NULL;
+        return -1;
+    }
+    return 0;
+}
 
 int uplink_new(const uplink_options *o, uplink **out, char err[SMS_CONFIG_ERR_MAX])
 {
@@ -623,28 +688,12 @@ int uplink_new(const uplink_options *o, uplink **out, char err[SMS_CONFIG_ERR_MA
     u->policy.lock_seconds = c->uplink_lock_sec;
     u->nw = c->uplink_threads;
 
-    if ((u->cmds = sms_cmd_table_load_file(c->uplink_commands, e)) == NULL) {
-        snprintf(err, SMS_CONFIG_ERR_MAX, "[uplink] commands: %.400s", e);
+    sms_cmd_table *cmds;
+    sms_replies *replies;
+    if (load_tables(c, &cmds, &replies, err) != 0)
         goto fail;
-    }
-    /* the room is known once the account's signature is: checked at start */
-    const char *const *need = sms_engine_replies;
-    size_t n1 = 0, n2 = 0;
-    while (need[n1] != NULL)
-        n1++;
-    while (uplink_replies[n2] != NULL)
-        n2++;
-    const char **all = calloc(n1 + n2 + 1, sizeof(*all));
-    if (all == NULL)
-        abort();
-    memcpy(all, need, n1 * sizeof(*all));
-    memcpy(all + n1, uplink_replies, n2 * sizeof(*all));
-    u->replies = sms_replies_load_file(c->uplink_replies, all, SMS_UCS2_SINGLE, e);
-    free(all);
-    if (u->replies == NULL) {
-        snprintf(err, SMS_CONFIG_ERR_MAX, "[uplink] replies: %.400s", e);
-        goto fail;
-    }
+    atomic_store(&u->cmds, cmds);
+    atomic_store(&u->replies, replies);
     if (c->platform_url != NULL) {
         if (c->platform_system == NULL || c->platform_secret == NULL) {
             snprintf(err, SMS_CONFIG_ERR_MAX,
@@ -677,6 +726,52 @@ fail:
     return -1;
 }
 
+int uplink_reload(uplink *u, const sms_config *c, char err[SMS_CONFIG_ERR_MAX])
+{
+    sms_cmd_table *cmds;
+    sms_replies *replies;
+    char e[SMS_CONFIG_ERR_MAX];
+    if (c->uplink_commands == NULL || c->uplink_replies == NULL) {
+        snprintf(err, SMS_CONFIG_ERR_MAX,
+                 "[uplink] commands and replies cannot be removed by a reload: restart");
+        return -1;
+    }
+    if (load_tables(c, &cmds, &replies, err) != 0)
+        return -1;
+    pthread_mutex_lock(&u->mu);
+    if (u->n_old == UPLINK_RELOADS_MAX) {
+        pthread_mutex_unlock(&u->mu);
+        sms_cmd_table_free(cmds);
+        sms_replies_free(replies);
+        snprintf(err, SMS_CONFIG_ERR_MAX, "%d reloads of the command table: restart",
+                 UPLINK_RELOADS_MAX);
+        return -1;
+    }
+    /* the engine checks what the loaders cannot (handlers, reply names) */
+    sms_cmd_table *was_cmds = atomic_exchange(&u->cmds, cmds);
+    sms_replies *was_replies = atomic_exchange(&u->replies, replies);
+    pthread_mutex_lock(&u->amu);
+    sms_engine *check = make_engine(u, u->adb, NULL, e);
+    pthread_mutex_unlock(&u->amu);
+    if (check == NULL) {
+        atomic_store(&u->cmds, was_cmds);
+        atomic_store(&u->replies, was_replies);
+        pthread_mutex_unlock(&u->mu);
+        sms_cmd_table_free(cmds);
+        sms_replies_free(replies);
+        snprintf(err, SMS_CONFIG_ERR_MAX, "[uplink] %.400s", e);
+        return -1;
+    }
+    sms_engine_free(check);
+    u->old_cmds[u->n_old] = was_cmds;
+    u->old_replies[u->n_old] = was_replies;
+    u->n_old++;
+    atomic_fetch_add(&u->generation, 1);
+    pthread_mutex_unlock(&u->mu);
+    sms_log(SMS_LOG_INFO, "uplink_reloaded", "commands=%d", sms_cmd_table_count(cmds));
+    return 0;
+}
+
 int uplink_start(uplink *u, char err[SMS_CONFIG_ERR_MAX])
 {
     char sig[128], e[SMS_CONFIG_ERR_MAX];
@@ -706,16 +801,11 @@ int uplink_start(uplink *u, char err[SMS_CONFIG_ERR_MAX])
             snprintf(err, SMS_CONFIG_ERR_MAX, "%s", e);
             return -1;
         }
-        sms_engine_options eo = {w->db, u->cmds, u->replies, u->policy, u->room};
-        sms_engine_ops ops = {.reply = op_reply,
-                              .unsubscribe = op_unsubscribe,
-                              .call = op_call,
-                              .work_order = op_work_order,
-                              .ctx = w};
-        if ((w->engine = sms_engine_new(&eo, &ops, e)) == NULL) {
+        if ((w->engine = make_engine(u, w->db, w, e)) == NULL) {
             snprintf(err, SMS_CONFIG_ERR_MAX, "[uplink] %.400s", e);
             return -1;
         }
+        w->generation = atomic_load(&u->generation);
     }
     for (int i = 0; i < u->nw; i++) {
         if (pthread_create(&u->w[i].th, NULL, worker_main, &u->w[i]) != 0) {
@@ -725,7 +815,7 @@ int uplink_start(uplink *u, char err[SMS_CONFIG_ERR_MAX])
         u->w[i].started = 1;
     }
     sms_log(SMS_LOG_INFO, "uplink_started", "threads=%d commands=%d platform=%s room=%zu", u->nw,
-            sms_cmd_table_count(u->cmds), u->backend ? "yes" : "no", u->room);
+            sms_cmd_table_count(atomic_load(&u->cmds)), u->backend ? "yes" : "no", u->room);
     return 0;
 }
 
@@ -759,8 +849,12 @@ void uplink_free(uplink *u)
     sqlite3_close(u->mdb);
     sqlite3_close(u->adb);
     sms_backend_free(u->backend);
-    sms_replies_free(u->replies);
-    sms_cmd_table_free(u->cmds);
+    sms_replies_free(atomic_load(&u->replies));
+    sms_cmd_table_free(atomic_load(&u->cmds));
+    for (int i = 0; i < u->n_old; i++) {
+        sms_replies_free(u->old_replies[i]);
+        sms_cmd_table_free(u->old_cmds[i]);
+    }
     free(u->data_dir);
     free(u->account);
     pthread_mutex_destroy(&u->mu);
@@ -914,8 +1008,9 @@ static int api_order(api_ctx *c)
 
     char err[SMS_REPLY_ERR_MAX], why[160], sig[128];
     sms_var vars[] = {{"name", name}, {"ssn", ssn}, {"order", order}, {"reason", reason ? reason : ""}};
-    char *text = sms_render(sms_replies_get(u->replies, done ? "order_done" : "order_refused"),
-                            vars, 4, u->room, err, sizeof(err));
+    char *text = sms_render(
+        sms_replies_get(atomic_load(&u->replies), done ? "order_done" : "order_refused"), vars, 4,
+        u->room, err, sizeof(err));
     if (text == NULL)
         return answer(c, SMS_CODE_TOO_LONG, "the reply would be too long: %s", err);
     if (signature_of(u, NULL, sig, sizeof(sig)) != 0) {

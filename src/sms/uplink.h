@@ -50,6 +50,11 @@ int uplink_new(const uplink_options *o, uplink **out, char err[SMS_CONFIG_ERR_MA
 /* Starts the workers; they first handle what a previous run left. */
 int uplink_start(uplink *u, char err[SMS_CONFIG_ERR_MAX]);
 
+/* SIGHUP: reads the command table and replies named by c again and swaps
+ * them in when they are valid (each worker takes them up before its next
+ * message); else -1 with err and the tables in use stay. Main thread. */
+int uplink_reload(uplink *u, const sms_config *c, char err[SMS_CONFIG_ERR_MAX]);
+
 /* The dispatcher's sms_mo_handler: a message was stored. Never blocks. */
 void uplink_on_mo(void *arg, int64_t id, const char *src, const char *dest, const char *text);
 

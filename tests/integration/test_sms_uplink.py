@@ -14,6 +14,7 @@ import http.client
 import json
 import os
 import re
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -439,6 +440,43 @@ def test_concurrent_binding_commands(plat):
     for p in phones:
         plat.replies(p, len(got[p]))  # handed out
     assert plat.ask(holders[0], "CBXX")[0].startswith(f"{SIGNATURE}{name}：")
+
+
+def test_sighup_reloads_the_command_table(plat):
+    """A province adds a command: edit the table, SIGHUP, no restart."""
+    phone = "13800000030"
+    assert "未能识别" in plat.ask(phone, "TDALL")[0]
+    table = json.load(open(os.path.join(SRC, "etc", "sms-commands.json")))
+    table["commands"].append({"name": "TDALL", "category": "manage", "usage": "TDALL#",
+                              "handler": "builtin:td"})
+    path = os.path.join(plat.tmp, "commands.json")
+    with open(path, "w") as f:
+        json.dump(table, f, ensure_ascii=False)
+    with open(plat.sms.conf) as f:
+        conf = f.read()
+    with open(plat.sms.conf, "w") as f:
+        f.write(conf.replace(f"commands = {SRC}/etc/sms-commands.json", f"commands = {path}"))
+    mark = len(plat.sms.log())
+    plat.sms.proc.send_signal(signal.SIGHUP)
+    plat.sms.wait_log("event=uplink_reloaded commands=9", 10, mark)
+    assert "已退订" in plat.ask(phone, "tdall")[0]
+    # the help reply now lists nine commands: more than one message holds, so
+    # it lists those that fit and says "等" rather than being cut
+    [r] = plat.ask(phone, "HELLO")
+    check_reply(r)
+    assert "未能识别" in r and "等" in r and "CBXX" in r, r
+    # a table the engine refuses (a service command without its reply) is
+    # not taken: the one in use stays
+    table["commands"].append({"name": "BAD", "category": "query", "handler": "service",
+                              "service": "S110000Y70PSBKZ"})
+    with open(path, "w") as f:
+        json.dump(table, f, ensure_ascii=False)
+    mark = len(plat.sms.log())
+    plat.sms.proc.send_signal(signal.SIGHUP)
+    line = plat.sms.wait_log("event=uplink_reload_failed", 10, mark)
+    assert "BAD" in line and "kept=previous" in line
+    assert "已退订" in plat.ask(phone, "TDALL")[0]
+    assert "未能识别" in plat.ask(phone, "BAD")[0]
 
 
 def test_zz_back_end_down_gets_try_later_and_an_alert(plat):
