@@ -15,10 +15,10 @@
  * during the fsync and the clients would settle into two alternating
  * halves, each waiting for the other's fsync. So after a batch the writer
  * waits until as many jobs are queued as the last batch held plus what was
- * left queued (the clients it expects back), but never longer than half
- * the duration of the last commit (at most GATHER_MAX_NS): at worst a lone
- * slow client waits half an fsync more, and under load one fsync serves
- * every client instead of half of them. Submitters wake the writer only
+ * left queued (the clients it expects back), but never longer than the
+ * last commit took (at most GATHER_MAX_NS): when the clients do not come
+ * back, the requests that did come wait at most one commit more; under
+ * load one fsync serves nearly every client instead of half of them. Submitters wake the writer only
  * when the queue reaches what it waits for.
  */
 #include "queue.h"
@@ -319,7 +319,7 @@ static void *writer(void *arg)
         if (expect > q->batch_max)
             expect = q->batch_max;
         if (q->queued < expect && !q->stopping) {
-            long wait = q->last_commit_ns / 2;
+            long wait = q->last_commit_ns;
             int64_t until = mono_ns() + (wait < GATHER_MAX_NS ? wait : GATHER_MAX_NS);
             struct timespec ts = {(time_t)(until / 1000000000), (long)(until % 1000000000)};
             q->want = expect;
