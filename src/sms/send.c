@@ -283,8 +283,137 @@ static int json_scalar(send_req *r, int f, json_t *v, char *msg, size_t msglen)
     FAIL(SMS_CODE_FORMAT, "%s: must be a string", fields[f].name);
 }
 
+/*
+ * The usual body without building a jansson tree: one flat object whose
+ * keys are field names (no escapes), each given once, and whose values are
+ * strings without escapes or control characters, or integers. The whole
+ * body is checked before any field is taken, and the fields are then taken
+ * in the order jansson would give them (the order of the body), so the
+ * answer is the one parse_json gives. Anything else (an escape, an array,
+ * a nested object, true/false/null, a fraction, an unknown or repeated
+ * key, "variables", bytes that are not UTF-8) returns FAST_NO and the body
+ * goes to jansson.
+ */
+#define FAST_NO (-1000)
+#define FAST_MAX_FIELDS 16
+
+static size_t skip_ws(const char *b, size_t i, size_t len)
+{
+    while (i < len && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r'))
+        i++;
+    return i;
+}
+
+/* a string at b[i] == '"' without escapes or control characters: its end */
+static int plain_string(const char *b, size_t len, size_t *i, const char **v, size_t *n)
+{
+    size_t k = *i + 1;
+    while (k < len && b[k] != '"') {
+        if (b[k] == '\\' || (unsigned char)b[k] < 0x20)
+            return -1;
+        k++;
+    }
+    if (k >= len)
+        return -1;
+    *v = b + *i + 1;
+    *n = k - *i - 1;
+    *i = k + 1;
+    return 0;
+}
+
+static int parse_json_fast(send_req *r, const char *b, size_t len, char *msg, size_t msglen)
+{
+    struct {
+        int f;
+        const char *key, *v;
+        size_t kn, n;
+        int num;
+    } got[FAST_MAX_FIELDS];
+    int n_got = 0;
+    size_t i = skip_ws(b, 0, len);
+    if (i >= len || b[i] != '{')
+        return FAST_NO;
+    i = skip_ws(b, i + 1, len);
+    if (i < len && b[i] == '}') {
+        i++;
+    } else {
+        for (;;) {
+            const char *key, *v;
+            size_t kn, n;
+            if (i >= len || b[i] != '"' || plain_string(b, len, &i, &key, &kn) != 0)
+                return FAST_NO;
+            int f = field_of(key, kn);
+            if (f < 0 || f == F_VARS || n_got == FAST_MAX_FIELDS)
+                return FAST_NO;
+            for (int k = 0; k < n_got; k++)
+                if (got[k].kn == kn && memcmp(got[k].key, key, kn) == 0)
+                    return FAST_NO; /* jansson refuses it with its own words */
+            i = skip_ws(b, i, len);
+            if (i >= len || b[i] != ':')
+                return FAST_NO;
+            i = skip_ws(b, i + 1, len);
+            int num = 0;
+            if (i < len && b[i] == '"') {
+                if (plain_string(b, len, &i, &v, &n) != 0 || !utf8_is_valid(v, n))
+                    return FAST_NO;
+            } else {
+                /* an integer as JSON writes it: -?(0|[1-9][0-9]*), at most 18 digits */
+                size_t k = i + (i < len && b[i] == '-');
+                size_t d = k;
+                while (k < len && b[k] >= '0' && b[k] <= '9')
+                    k++;
+                if (k == d || k - d > 18 || (b[d] == '0' && k - d > 1) ||
+                    (b[i] == '-' && k - d == 1 && b[d] == '0') ||
+                    (k < len && (b[k] == '.' || b[k] == 'e' || b[k] == 'E')))
+                    return FAST_NO;
+                v = b + i;
+                n = k - i;
+                i = k;
+                num = 1;
+            }
+            got[n_got].f = f;
+            got[n_got].key = key;
+            got[n_got].kn = kn;
+            got[n_got].v = v;
+            got[n_got].n = n;
+            got[n_got].num = num;
+            n_got++;
+            i = skip_ws(b, i, len);
+            if (i < len && b[i] == ',') {
+                i = skip_ws(b, i + 1, len);
+                continue;
+            }
+            if (i < len && b[i] == '}') {
+                i++;
+                break;
+            }
+            return FAST_NO;
+        }
+    }
+    if (skip_ws(b, i, len) != len)
+        return FAST_NO;
+    for (int k = 0; k < n_got; k++) {
+        int code;
+        if (got[k].num) {
+            char num[24];
+            memcpy(num, got[k].v, got[k].n);
+            num[got[k].n] = '\0';
+            code = set_text(r, got[k].f, num, got[k].n, msg, msglen);
+        } else {
+            code = set_text(r, got[k].f, got[k].v, got[k].n, msg, msglen);
+        }
+        if (code != SMS_CODE_OK)
+            return code;
+    }
+    return SMS_CODE_OK;
+}
+
 static int parse_json(send_req *r, const char *body, size_t len, char *msg, size_t msglen)
 {
+    int fast = parse_json_fast(r, body, len, msg, msglen);
+    if (fast != FAST_NO)
+        return fast;
+    /* nothing was taken: the fast path looks at the whole body first */
     json_error_t je;
     json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
     int code = SMS_CODE_OK;
