@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -292,6 +293,20 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     event_base_loopbreak(d->base);
 }
 
+/* The file holds secrets (carrier passwords, the platform's HMAC key):
+ * say so when other users may read it. */
+static void warn_if_readable(const char *path, const sms_config *c)
+{
+    struct stat st;
+    if (c->n_carriers == 0 && c->platform_secret == NULL && c->platform_sm4_key == NULL)
+        return;
+    if (stat(path, &st) == 0 && (st.st_mode & S_IRWXO) != 0)
+        sms_log(SMS_LOG_WARN, "config_readable",
+                "path=%s mode=%03o why=\"it holds secrets: chmod 600 (or 640 with the service's "
+                "group)\"",
+                path, (unsigned)(st.st_mode & 0777));
+}
+
 int sms_daemon_run(const char *config_path)
 {
     sms_daemon d;
@@ -310,6 +325,7 @@ int sms_daemon_run(const char *config_path)
         goto done;
     }
     apply_reloadable(&d, &d.cfg);
+    warn_if_readable(config_path, &d.cfg);
     sms_log(SMS_LOG_INFO, "starting", "version=%s workers=%d carriers=%d", HRSS_VERSION,
             d.cfg.workers, d.cfg.n_carriers);
     if (db_open(d.cfg.data_dir, &d.db, err) != 0) {

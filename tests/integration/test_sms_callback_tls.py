@@ -87,7 +87,9 @@ def test_https_callbacks_verified():
             s.add_account("app1", callback=good.url)
             s.add_account("app2", callback=bad_name.url)
             s.add_account("app3", callback=bad_ca.url)
+            os.chmod(s.conf, 0o600)  # as operations.md says: no warning then
             s.start()
+            assert not any("event=config_readable" in x for x in s.log())
             s.wait_log("event=carrier_link carrier=cm up=1", WAIT)
             r1 = s.send(mobile="13800138000", content="挂失已办结", clientMsgId="tls-1")
             r2 = s.send(appName="app2", mobile="13800138001", content="通知")

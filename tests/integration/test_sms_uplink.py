@@ -106,6 +106,7 @@ class Platform:
                  f"account = 900001\nsecret = 888888\nsrc_addr = {SERVICE_NUMBER}\n"
                  "operators = mobile, unicom, telecom\n")
         self.sms = Sms(os.path.join(tmp), extra=extra, start=False)
+        os.chmod(self.sms.conf, 0o644)  # readable by others: hrss-sms warns (test_bd_...)
         self.sms.add_account("12333", signature=SIGNATURE, balance=100000)
         self.sms.add_account("app1", signature="【人社局】", balance=100000)
         self.sms.start()
@@ -198,6 +199,8 @@ def test_bd_and_cbxx_query(plat):
     assert re.search(r"养老保险个人账户余额\d+\.\d\d元", r), r
     # the log names the command's reply, never the number or the text
     log = "\n".join(plat.sms.log())
+    # the test's configuration is world-readable and holds secrets: said once
+    assert log.count("event=config_readable") == 1 and "mode=644" in log
     assert ssn not in log and phone not in log and "event=uplink" in log
 
 
