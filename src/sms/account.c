@@ -24,6 +24,7 @@
 #include "common/util.h"
 #include "content.h"
 #include "db.h"
+#include "hrss/crypto.h"
 
 #define SALT_LEN 16
 #define HASH_LEN 32
@@ -100,20 +101,20 @@ int acct_password_check(const char *stored, const char *password)
 /* ---- the verified-password cache ---- */
 
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
-static uint8_t cache_key[32];
+static hrss_hmac_sm3_key *cache_key; /* random, keyed once: one MAC per request */
 
 static void make_key(void)
 {
-    if (RAND_bytes(cache_key, sizeof(cache_key)) != 1)
+    uint8_t k[32];
+    if (RAND_bytes(k, sizeof(k)) != 1 || hrss_hmac_sm3_key_new(k, sizeof(k), &cache_key) != HRSS_OK)
         abort();
+    OPENSSL_cleanse(k, sizeof(k));
 }
 
 static void cache_mac(const char *password, uint8_t out[32])
 {
-    unsigned int n = 32;
     pthread_once(&key_once, make_key);
-    if (HMAC(EVP_sm3(), cache_key, sizeof(cache_key), (const uint8_t *)password,
-             strlen(password), out, &n) == NULL)
+    if (hrss_hmac_sm3_keyed(cache_key, password, strlen(password), out) != HRSS_OK)
         abort();
 }
 

@@ -95,6 +95,7 @@ struct dispatch {
     int64_t cb_timeout_ms, cb_backoff_ms;
     int cb_retries;
     SSL_CTX *cb_tls;       /* https:// callbacks: peer verified, TLS 1.2 or later */
+    sqlite3_stmt *st_load, *st_segs; /* load's statements on db */
     struct push **pushing; /* pushes in flight, or answered and not yet freed */
     int n_pushing;
     sms_mo_handler mo;
@@ -431,20 +432,24 @@ static void lane_push(dispatch *d, dmsg *m)
 
 static void load(dispatch *d)
 {
-    sqlite3_stmt *st = NULL, *segs = NULL;
     if (atomic_exchange(&d->rescan, 0))
         d->last_id = 0;
     if (d->held >= HELD_MAX)
         return;
-    if (sqlite3_prepare_v2(d->db,
-                           "SELECT id, mobile, operator, lane, content, parts, ref, expires FROM "
-                           "msgs WHERE state = 1 AND id > ? ORDER BY id LIMIT ?",
-                           -1, &st, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(d->db, "SELECT seq FROM segs WHERE msg = ?", -1, &segs, NULL) !=
-            SQLITE_OK) {
+    /* prepared once: load runs at every wake-up of the writer's batches */
+    if ((d->st_load == NULL &&
+         sqlite3_prepare_v3(d->db,
+                            "SELECT id, mobile, operator, lane, content, parts, ref, expires FROM "
+                            "msgs WHERE state = 1 AND id > ? ORDER BY id LIMIT ?",
+                            -1, SQLITE_PREPARE_PERSISTENT, &d->st_load, NULL) != SQLITE_OK) ||
+        (d->st_segs == NULL &&
+         sqlite3_prepare_v3(d->db, "SELECT seq FROM segs WHERE msg = ?", -1,
+                            SQLITE_PREPARE_PERSISTENT, &d->st_segs, NULL) != SQLITE_OK)) {
         sms_log(SMS_LOG_ERROR, "dispatch_load_failed", "error=sqlite");
-        goto done;
+        return;
     }
+    sqlite3_stmt *st = d->st_load, *segs = d->st_segs;
+    sqlite3_reset(st);
     sqlite3_bind_int64(st, 1, d->last_id);
     sqlite3_bind_int(st, 2, LOAD_BATCH);
     while (sqlite3_step(st) == SQLITE_ROW && d->held < HELD_MAX) {
@@ -489,9 +494,8 @@ static void load(dispatch *d)
         map_put(d, m);
         lane_push(d, m);
     }
-done:
-    sqlite3_finalize(st);
-    sqlite3_finalize(segs);
+    sqlite3_reset(st); /* no read transaction left open between loads */
+    sqlite3_reset(segs);
 }
 
 /* ---- sending ---- */
@@ -1044,6 +1048,8 @@ void dispatch_free(dispatch *d)
     pushes_reap(d, 1);
     free(d->pushing);
     SSL_CTX_free(d->cb_tls);
+    sqlite3_finalize(d->st_load);
+    sqlite3_finalize(d->st_segs);
     sqlite3_close(d->db);
     free(d);
 }
