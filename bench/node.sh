@@ -19,7 +19,8 @@
 # would measure wrk rather than the servers (wrk.format costs about a fifth
 # of wrk's rate).
 # Prints requests/s and p50/p99 for both, the node's outcome counts, and
-# ends with "node/nginx throughput ratio: X.XX". "cpu us/req" is the CPU time
+# ends with "node/nginx throughput ratio: X.XX", after the load average at
+# the end of the runs. "cpu us/req" is the CPU time
 # (user + system) the server's processes used per request answered: it
 # depends far less than req/s on what else runs on the machine. PROFILE=FILE records the
 # node's call graphs (perf record --call-graph dwarf) during its run.
@@ -149,7 +150,8 @@ fi
 read -r n_rps n_p50 n_p99 n_cpu < <(run node "http://127.0.0.1:$nport/" "$tmp/reqs.lua" \
   "$node_pid")
 [[ -z ${perf_pid:-} ]] || wait "$perf_pid"
-echo "wrk -t1 -c$CONNS -d$DURATION; $WORKERS worker(s) each; $(nproc) cores"
+echo "wrk -t1 -c$CONNS -d$DURATION; $WORKERS worker(s) each; $(nproc) cores;" \
+  "load average $(cut -d' ' -f1-3 /proc/loadavg) (other work skews req/s more than cpu us/req)"
 fmt='%-31s %8s req/s  p50 %6s ms  p99 %7s ms  cpu %6s us/req\n'
 printf "$fmt" "nginx reverse proxy" "$x_rps" "$x_p50" "$x_p99" "$x_cpu"
 printf "$fmt" "hrss-node (all checks, audit)" "$n_rps" "$n_p50" "$n_p99" "$n_cpu"
