@@ -30,6 +30,8 @@
  */
 #include "hserver.h"
 
+#include "common/log.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -49,6 +51,7 @@
 #include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -1192,4 +1195,44 @@ void hserver_free(hserver *h)
     pthread_mutex_destroy(&h->tls_mu);
     free(h->w);
     free(h);
+}
+
+int hserver_listen_all(hserver *h, char *const *http, int n_http, char *const *https,
+                       int n_https, const char *cert, const char *key,
+                       char err[HSERVER_ERR_MAX])
+{
+    for (int tls = 0; tls <= 1; tls++) {
+        char *const *list = tls ? https : http;
+        int count = tls ? n_https : n_http;
+        for (int i = 0; i < count; i++) {
+            char bound[128];
+            if (hserver_listen(h, list[i], tls, bound, sizeof(bound), err) != 0)
+                return -1;
+            hrss_log(HRSS_LOG_INFO, "listening", "proto=%s addr=%s", tls ? "https" : "http",
+                     bound);
+        }
+    }
+    return n_https > 0 ? hserver_set_tls(h, cert, key, err) : 0;
+}
+
+int hserver_start_signals(hserver *h, struct event_base *base,
+                          void (*on_signal)(evutil_socket_t, short, void *), void *arg,
+                          struct event *sigs[3], char err[HSERVER_ERR_MAX])
+{
+    static const int signums[3] = {SIGTERM, SIGINT, SIGHUP};
+    sigset_t block, prev;
+    sigemptyset(&block);
+    for (int i = 0; i < 3; i++)
+        sigaddset(&block, signums[i]);
+    signal(SIGPIPE, SIG_IGN);
+    /* the workers inherit a mask without these: only the main loop sees them */
+    pthread_sigmask(SIG_BLOCK, &block, &prev);
+    int rc = hserver_start(h, err);
+    for (int i = 0; i < 3; i++) {
+        sigs[i] = evsignal_new(base, signums[i], on_signal, arg);
+        if (sigs[i] == NULL || event_add(sigs[i], NULL) != 0)
+            abort();
+    }
+    pthread_sigmask(SIG_SETMASK, &prev, NULL);
+    return rc;
 }

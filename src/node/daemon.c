@@ -360,7 +360,6 @@ int node_daemon_run(const char *config_path)
     char err[REGISTRY_ERR_MAX], q[REGISTRY_ERR_MAX + 16];
     char herr[HSERVER_ERR_MAX];
     struct event *sigs[3] = {NULL, NULL, NULL}, *poll = NULL;
-    sigset_t block, prev;
     int started = 0;
 
     memset(&n, 0, sizeof(n));
@@ -407,40 +406,16 @@ int node_daemon_run(const char *config_path)
     hserver_options ho = {n.cfg.workers, n.cfg.body_limit, n.cfg.idle_timeout_sec, handle, &n};
     if (hserver_new(&ho, &n.http, herr) != 0)
         goto http_failed;
-    for (int tls = 0; tls <= 1; tls++) {
-        char *const *list = tls ? n.cfg.https_listen : n.cfg.http_listen;
-        int count = tls ? n.cfg.n_https_listen : n.cfg.n_http_listen;
-        for (int i = 0; i < count; i++) {
-            char bound[128];
-            if (hserver_listen(n.http, list[i], tls, bound, sizeof(bound), herr) != 0)
-                goto http_failed;
-            log_event(NODE_LOG_INFO, "listening", "proto=%s addr=%s", tls ? "https" : "http",
-                      bound);
-        }
-    }
-    if (n.cfg.n_https_listen > 0 &&
-        hserver_set_tls(n.http, n.cfg.tls_cert, n.cfg.tls_key, herr) != 0)
+    if (hserver_listen_all(n.http, n.cfg.http_listen, n.cfg.n_http_listen,
+                           n.cfg.https_listen, n.cfg.n_https_listen, n.cfg.tls_cert,
+                           n.cfg.tls_key, herr) != 0)
         goto http_failed;
 
     n.base = event_base_new();
     if (n.base == NULL)
         abort();
-    /* workers inherit a mask without these: only the main loop sees them */
-    sigemptyset(&block);
-    sigaddset(&block, SIGTERM);
-    sigaddset(&block, SIGINT);
-    sigaddset(&block, SIGHUP);
-    signal(SIGPIPE, SIG_IGN);
-    pthread_sigmask(SIG_BLOCK, &block, &prev);
-    int rc = hserver_start(n.http, herr);
+    int rc = hserver_start_signals(n.http, n.base, on_signal, &n, sigs, herr);
     started = 1;
-    const int signums[3] = {SIGTERM, SIGINT, SIGHUP};
-    for (int i = 0; i < 3; i++) {
-        sigs[i] = evsignal_new(n.base, signums[i], on_signal, &n);
-        if (sigs[i] == NULL || event_add(sigs[i], NULL) != 0)
-            abort();
-    }
-    pthread_sigmask(SIG_SETMASK, &prev, NULL);
     if (rc != 0)
         goto http_failed;
     poll = event_new(n.base, -1, EV_PERSIST, on_poll, &n);

@@ -312,7 +312,6 @@ int sms_daemon_run(const char *config_path)
     sms_daemon d;
     char err[SMS_CONFIG_ERR_MAX], q[SMS_CONFIG_ERR_MAX + 16], herr[HSERVER_ERR_MAX];
     struct event *sigs[3] = {NULL, NULL, NULL}, *poll = NULL;
-    sigset_t block, prev;
     int started = 0;
 
     memset(&d, 0, sizeof(d));
@@ -367,36 +366,13 @@ int sms_daemon_run(const char *config_path)
     hserver_options ho = {d.cfg.workers, d.cfg.body_limit, d.cfg.idle_timeout_sec, handle, &d};
     if (hserver_new(&ho, &d.http, herr) != 0)
         goto http_failed;
-    for (int tls = 0; tls <= 1; tls++) {
-        char *const *list = tls ? d.cfg.https_listen : d.cfg.http_listen;
-        int count = tls ? d.cfg.n_https_listen : d.cfg.n_http_listen;
-        for (int i = 0; i < count; i++) {
-            char bound[128];
-            if (hserver_listen(d.http, list[i], tls, bound, sizeof(bound), herr) != 0)
-                goto http_failed;
-            sms_log(SMS_LOG_INFO, "listening", "proto=%s addr=%s", tls ? "https" : "http",
-                    bound);
-        }
-    }
-    if (d.cfg.n_https_listen > 0 &&
-        hserver_set_tls(d.http, d.cfg.tls_cert, d.cfg.tls_key, herr) != 0)
+    if (hserver_listen_all(d.http, d.cfg.http_listen, d.cfg.n_http_listen,
+                           d.cfg.https_listen, d.cfg.n_https_listen, d.cfg.tls_cert,
+                           d.cfg.tls_key, herr) != 0)
         goto http_failed;
 
-    sigemptyset(&block);
-    sigaddset(&block, SIGTERM);
-    sigaddset(&block, SIGINT);
-    sigaddset(&block, SIGHUP);
-    signal(SIGPIPE, SIG_IGN);
-    pthread_sigmask(SIG_BLOCK, &block, &prev);
-    int rc = hserver_start(d.http, herr);
+    int rc = hserver_start_signals(d.http, d.base, on_signal, &d, sigs, herr);
     started = 1;
-    const int signums[3] = {SIGTERM, SIGINT, SIGHUP};
-    for (int i = 0; i < 3; i++) {
-        sigs[i] = evsignal_new(d.base, signums[i], on_signal, &d);
-        if (sigs[i] == NULL || event_add(sigs[i], NULL) != 0)
-            abort();
-    }
-    pthread_sigmask(SIG_SETMASK, &prev, NULL);
     if (rc != 0)
         goto http_failed;
     poll = event_new(d.base, -1, EV_PERSIST, on_poll, &d);
