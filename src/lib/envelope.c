@@ -198,6 +198,17 @@ int hrss__json_load_strict(const char *buf, size_t len, size_t base_depth, const
                  base_depth + max_depth + 1, HRSS_JSON_MAX_DEPTH, line, col);
         return HRSS_ETOOBIG;
     }
+    /* A NUL byte is never JSON text (RFC 8259: control characters only
+     * escaped, inside strings), but jansson reads past one that follows a
+     * number or a literal: refused here. */
+    const char *nul = memchr(buf, '\0', len);
+    if (nul != NULL) {
+        pos = (size_t)(nul - buf);
+        line_col(buf, pos, &line, &col);
+        path_at(buf, pos, prefix, field, fieldsz);
+        snprintf(msg, msgsz, "a NUL byte is not JSON (line %zu, column %zu)", line, col);
+        return HRSS_EFORMAT;
+    }
     *out = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
     if (*out != NULL)
         return HRSS_OK;

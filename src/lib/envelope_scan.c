@@ -522,10 +522,8 @@ int hrss__envelope_scan(const char *buf, size_t len, hrss__scan *out)
     memset(out, 0, offsetof(hrss__scan, fields));
     if (buf == NULL || len > HRSS_ENVELOPE_MAX_BYTES)
         return HRSS__SCAN_REJECT;
-    /* A NUL byte is never JSON, but jansson reads past one that follows a
-     * number or a literal (its lookahead takes the NUL for the end of its
-     * own buffer). Such input is left to it, so that both parsers keep
-     * one rule. */
+    /* A NUL byte is never JSON: left to the full parser, which refuses it
+     * with its position. */
     if (memchr(buf, '\0', len) != NULL)
         return HRSS__SCAN_DEFER;
     skip_ws(&s);

@@ -336,6 +336,12 @@ static void test_json_syntax(void **state)
     /* a raw control character is made printable in the message */
     EXPECT("{\"header\":\x01}", HRSS_ENV_REQUEST, HRSS_EFORMAT,
            "header: invalid JSON: invalid token near '?' (line 1, column 11)");
+    /* a raw NUL byte, even where jansson would read past it (after a number) */
+    {
+        static const char nul[] = "{\"header\":{},\"body\":{\"n\":1.5e3\0,\"m\":1}}";
+        const char *const want[] = {"body.n: a NUL byte is not JSON (line 1, column 31)", NULL};
+        expect_violations_n(nul, sizeof(nul) - 1, HRSS_ENV_REQUEST, HRSS_EFORMAT, want);
+    }
     EXPECT("[]", HRSS_ENV_REQUEST, HRSS_ETYPE, "the top level must be an object, found array");
     EXPECT("\"x\"", HRSS_ENV_REQUEST, HRSS_ETYPE, "the top level must be an object, found string");
 
