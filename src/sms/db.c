@@ -94,6 +94,25 @@ int db_exec(sqlite3 *db, const char *sql, char err[SMS_DB_ERR_MAX])
     return 0;
 }
 
+int db_connect(const char *path, int busy_ms, sqlite3 **out, char err[SMS_DB_ERR_MAX])
+{
+    sqlite3 *db = NULL;
+    *out = NULL;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK) {
+        snprintf(err, SMS_DB_ERR_MAX, "%.128s: %.100s", path, db ? sqlite3_errmsg(db) : "out of memory");
+        sqlite3_close(db);
+        return -1;
+    }
+    sqlite3_busy_timeout(db, busy_ms);
+    if (db_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", err) != 0) {
+        sqlite3_close(db);
+        return -1;
+    }
+    *out = db;
+    return 0;
+}
+
 int db_open(const char *data_dir, sqlite3 **out, char err[SMS_DB_ERR_MAX])
 {
     char path[4096];
@@ -104,16 +123,9 @@ int db_open(const char *data_dir, sqlite3 **out, char err[SMS_DB_ERR_MAX])
         return -1;
     }
     snprintf(path, sizeof(path), "%s/sms.db", data_dir);
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                        NULL) != SQLITE_OK) {
-        snprintf(err, SMS_DB_ERR_MAX, "%.128s: %.100s", path, db ? sqlite3_errmsg(db) : "out of memory");
-        sqlite3_close(db);
+    if (db_connect(path, 10000, &db, err) != 0)
         return -1;
-    }
-    sqlite3_busy_timeout(db, 10000);
-    if (db_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
-                err) != 0 ||
-        db_exec(db, "BEGIN IMMEDIATE;", err) != 0) {
+    if (db_exec(db, "PRAGMA foreign_keys=ON;", err) != 0 || db_exec(db, "BEGIN IMMEDIATE;", err) != 0) {
         sqlite3_close(db);
         return -1;
     }

@@ -35,6 +35,10 @@ const char *sms_state_name(int st);
  * Returns 0, or -1 with err. Close with sqlite3_close. */
 int db_open(const char *data_dir, sqlite3 **out, char err[SMS_DB_ERR_MAX]);
 
+/* Opens (creating) the SQLite file at path as hrss-sms's databases are: WAL,
+ * synchronous=FULL, the busy timeout busy_ms. 0, or -1 with err. */
+int db_connect(const char *path, int busy_ms, sqlite3 **out, char err[SMS_DB_ERR_MAX]);
+
 /* Runs sql (no result rows); -1 with err on failure. */
 int db_exec(sqlite3 *db, const char *sql, char err[SMS_DB_ERR_MAX]);
 

@@ -116,40 +116,20 @@ static const char schema[] =
 
 /* ---- uplink.db ---- */
 
-static int open_db(const char *path, sqlite3 **out, char *err, size_t errlen)
-{
-    sqlite3 *db = NULL;
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                                       SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "%s: %s", path, db ? sqlite3_errmsg(db) : "cannot open");
-        sqlite3_close(db);
-        return -1;
-    }
-    sqlite3_busy_timeout(db, UPLINK_BUSY_MS);
-    char *e = NULL;
-    if (sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", NULL, NULL, &e) !=
-        SQLITE_OK) {
-        snprintf(err, errlen, "%s: %s", path, e ? e : "pragma");
-        sqlite3_free(e);
-        sqlite3_close(db);
-        return -1;
-    }
-    *out = db;
-    return 0;
-}
-
 static int open_uplink_db(uplink *u, sqlite3 **out, char *err, size_t errlen)
 {
-    char path[1024];
+    char path[1024], derr[SMS_DB_ERR_MAX];
     snprintf(path, sizeof(path), "%s/uplink.db", u->data_dir);
-    if (open_db(path, out, err, errlen) != 0)
+    if (db_connect(path, UPLINK_BUSY_MS, out, derr) != 0) {
+        snprintf(err, errlen, "%s", derr);
         return -1;
-    char *e = NULL;
-    if (bind_init(*out, err, errlen) != 0 || survey_init(*out, err, errlen) != HRSS_OK ||
-        sqlite3_exec(*out, schema, NULL, NULL, &e) != SQLITE_OK) {
-        if (e != NULL)
-            snprintf(err, errlen, "uplink.db: %s", e);
-        sqlite3_free(e);
+    }
+    int ok = bind_init(*out, err, errlen) == 0 && survey_init(*out, err, errlen) == HRSS_OK;
+    if (ok && db_exec(*out, schema, derr) != 0) {
+        snprintf(err, errlen, "uplink.db: %s", derr);
+        ok = 0;
+    }
+    if (!ok) {
         sqlite3_close(*out);
         *out = NULL;
         return -1;
@@ -473,9 +453,10 @@ static void handle(uworker *w, const mo_item *m)
                 t = sms_render(sms_replies_get(atomic_load(&u->replies), name), vars, 4,
                                u->room, why, sizeof(why));
             }
-            if (t == NULL)
-                sms_log(SMS_LOG_ERROR, "reply_failed", "mo=%lld why=\"%s\"", (long long)m->id, why);
-            if (t != NULL) {
+            if (t == NULL) {
+                sms_log(SMS_LOG_ERROR, "reply_failed", "mo=%lld why=\"%s\"", (long long)m->id,
+                        why);
+            } else {
                 op_reply(w, m->phone, t);
                 free(t);
             }
@@ -715,7 +696,7 @@ int uplink_new(const uplink_options *o, uplink **out, char err[SMS_CONFIG_ERR_MA
     }
     char path[1024];
     snprintf(path, sizeof(path), "%s/sms.db", c->data_dir);
-    if (open_db(path, &u->mdb, e, sizeof(e)) != 0) {
+    if (db_connect(path, UPLINK_BUSY_MS, &u->mdb, e) != 0) {
         snprintf(err, SMS_CONFIG_ERR_MAX, "%s", e);
         goto fail;
     }
