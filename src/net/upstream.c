@@ -194,7 +194,7 @@ const char *upstream_breaker_state(const char *url)
 #define BUF_KEEP_MAX (64 * 1024) /* larger buffers are freed after a call */
 #define FREE_CALLS_MAX 256
 
-enum { U_IDLE, U_CONNECTING, U_SENDING, U_RECEIVING };
+enum { U_IDLE, U_CONNECTING, U_FILLING, U_SENDING, U_RECEIVING };
 
 typedef struct uconn uconn;
 typedef struct call call;
@@ -212,20 +212,33 @@ typedef struct target {
     socklen_t addrlen; /* 0: to resolve */
     uconn *idle[IDLE_MAX];
     int n_idle;
+    uconn *filling; /* the connection whose batch is still open, if any */
 } target;
 
+/*
+ * A connection carries one batch at a time: the calls q[0..n_q) written
+ * back to back (one call unless the caller allowed a batch), answered in
+ * that order. q[i] is NULL once call i has timed out while the batch was
+ * out: its answer, when it comes, is read and dropped.
+ */
 struct uconn {
     upstream_pool *p;
     target *t;
     int fd;
     int state;
-    int reused; /* carried an earlier call */
+    int reused;  /* carried an earlier batch */
+    int dropped; /* closed, on the pool's spare list */
     struct event ev;  /* read, persistent */
-    struct event wev; /* connect and writes that did not go out whole */
+    struct event wev; /* connect, the batch's first write, writes that did not go out whole */
     char *buf;
-    size_t len, cap;
-    call *c;
-    size_t sent;
+    size_t off, len, cap; /* buf[off..len): received and not yet answered */
+    call *q[UPSTREAM_BATCH_MAX];
+    size_t q_end[UPSTREAM_BATCH_MAX]; /* where each call's bytes end in the batch */
+    int n_q;
+    int n_done; /* answers read */
+    int n_live; /* calls of q not yet answered nor timed out */
+    size_t sent; /* bytes of the batch written */
+    uconn *next_spare;
 };
 
 struct upstream_pool {
@@ -249,6 +262,7 @@ struct call {
     int timeout_ms;
     int attempts_left;
     int attempts;
+    int batch_max;
     const char *content_type;
     const char *body;
     size_t len;
@@ -291,22 +305,28 @@ static void spare_free(upstream_pool *p)
 {
     while (p->spare != NULL) {
         uconn *u = p->spare;
-        p->spare = (uconn *)u->c; /* the spare list is chained through c */
-        u->c = NULL;
+        p->spare = u->next_spare;
         uconn_close(u);
     }
 }
 
-/* Closes u now and frees it later: it may be inside its own callback. */
+/* Closes u now and frees it later: it may be inside its own callback.
+ * Its calls must have been taken off it. Once only. */
 static void uconn_drop(uconn *u)
 {
+    if (u->dropped)
+        return;
+    u->dropped = 1;
+    if (u->t->filling == u)
+        u->t->filling = NULL;
     if (u->fd >= 0) {
         event_del(&u->ev);
         event_del(&u->wev);
         close(u->fd);
         u->fd = -1;
     }
-    u->c = (call *)u->p->spare;
+    u->n_q = u->n_live = 0;
+    u->next_spare = u->p->spare;
     u->p->spare = u;
 }
 
@@ -512,42 +532,110 @@ static void attempt_failed(call *c, upstream_result r)
     finish(c, r, 0, NULL, 0);
 }
 
+/* Starts c again, from the loop, as if this attempt had not been made:
+ * the upstream did not read it (a kept connection it had closed, or a
+ * batch it said it would stop reading). Not a failure of the upstream. */
+static void attempt_again(call *c)
+{
+    event_del(&c->timer);
+    c->attempts--;
+    c->attempts_left++;
+    schedule_attempt(c);
+}
+
+/* 1 when some byte of q[i] has been written. */
+static int batch_sent_any(const uconn *u, int i)
+{
+    return u->state == U_RECEIVING || u->sent > (i > 0 ? u->q_end[i - 1] : 0);
+}
+
+enum { ABORT_FAIL, ABORT_AGAIN };
+
+/*
+ * Takes every call not yet answered off u and closes u. With ABORT_AGAIN
+ * they all start again (the upstream did not read them). With ABORT_FAIL,
+ * a call of which some byte went out ends: the first unanswered one with
+ * first, the others with rest (it may have reached the upstream); one of
+ * which nothing went out starts again when u was a kept connection (the
+ * upstream had closed it) and counts as a connection not made otherwise.
+ */
+static void batch_abort(uconn *u, int how, upstream_result first, upstream_result rest)
+{
+    call *cs[UPSTREAM_BATCH_MAX];
+    int out[UPSTREAM_BATCH_MAX], head[UPSTREAM_BATCH_MAX];
+    int n = 0, reused = u->reused;
+    for (int i = u->n_done; i < u->n_q; i++) {
+        if (u->q[i] == NULL)
+            continue;
+        out[n] = batch_sent_any(u, i);
+        head[n] = i == u->n_done;
+        cs[n] = u->q[i];
+        cs[n++]->conn = NULL;
+        u->q[i] = NULL;
+    }
+    uconn_drop(u);
+    for (int i = 0; i < n; i++) {
+        if (how == ABORT_AGAIN || (!out[i] && reused))
+            attempt_again(cs[i]);
+        else if (!out[i])
+            attempt_unreachable(cs[i]);
+        else
+            attempt_failed(cs[i], head[i] ? first : rest);
+    }
+}
+
 static void on_timeout(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
     call *c = arg;
     uconn *u = c->conn;
-    int connecting = u != NULL && u->state == U_CONNECTING;
-    if (u != NULL) {
-        u->c = NULL;
-        uconn_drop(u); /* an answer may still come: not reusable */
+    if (u == NULL) {
+        attempt_failed(c, UPSTREAM_TIMEOUT);
+        return;
     }
+    int connecting = u->state == U_CONNECTING;
+    for (int i = u->n_done; i < u->n_q; i++)
+        if (u->q[i] == c) {
+            u->q[i] = NULL;
+            u->n_live--;
+        }
     c->conn = NULL;
+    /* A batch that is out keeps its connection for the other calls: this
+     * call's answer, when it comes, is read and dropped. Anything else
+     * closes it (an answer may still come: it is not reusable). */
+    if (u->state != U_RECEIVING || u->n_live == 0)
+        batch_abort(u, ABORT_FAIL, UPSTREAM_FAILED, UPSTREAM_FAILED);
     if (connecting)
         attempt_unreachable(c);
     else
         attempt_failed(c, UPSTREAM_TIMEOUT);
 }
 
-/* Writes what is left of the request. 0 sent or waiting, -1 error. */
-static int send_request(uconn *u)
+/* Writes what is left of u's batch. 0 sent or waiting, -1 error. */
+static int send_batch(uconn *u)
 {
-    call *c = u->c;
-    size_t total = c->head_len + c->len;
+    size_t total = u->q_end[u->n_q - 1];
     while (u->sent < total) {
-        struct iovec iov[2];
+        struct iovec iov[2 * UPSTREAM_BATCH_MAX];
         int n = 0;
-        if (u->sent < c->head_len) {
-            iov[n].iov_base = c->head + u->sent;
-            iov[n++].iov_len = c->head_len - u->sent;
-            if (c->len > 0) {
-                iov[n].iov_base = (void *)c->body;
-                iov[n++].iov_len = c->len;
+        for (int i = 0; i < u->n_q; i++) {
+            size_t start = i > 0 ? u->q_end[i - 1] : 0;
+            if (u->sent >= u->q_end[i])
+                continue;
+            const call *c = u->q[i]; /* not NULL: a call times out of a batch only once it is out */
+            size_t skip = u->sent > start ? u->sent - start : 0;
+            if (skip < c->head_len) {
+                iov[n].iov_base = (void *)(c->head + skip);
+                iov[n++].iov_len = c->head_len - skip;
+                skip = 0;
+            } else {
+                skip -= c->head_len;
             }
-        } else {
-            iov[n].iov_base = (void *)(c->body + (u->sent - c->head_len));
-            iov[n++].iov_len = total - u->sent;
+            if (c->len > skip) {
+                iov[n].iov_base = (void *)(c->body + skip);
+                iov[n++].iov_len = c->len - skip;
+            }
         }
         ssize_t k = writev(u->fd, iov, n);
         if (k > 0) {
@@ -567,6 +655,26 @@ static int send_request(uconn *u)
     return 0;
 }
 
+/* Sends u's batch: no call joins it any more. */
+static void batch_flush(uconn *u)
+{
+    if (u->t->filling == u)
+        u->t->filling = NULL;
+    u->state = U_SENDING;
+    if (send_batch(u) != 0)
+        batch_abort(u, ABORT_FAIL, UPSTREAM_FAILED, UPSTREAM_FAILED);
+}
+
+static void batch_add(uconn *u, call *c)
+{
+    size_t start = u->n_q > 0 ? u->q_end[u->n_q - 1] : 0;
+    u->q[u->n_q] = c;
+    u->q_end[u->n_q] = start + c->head_len + c->len;
+    u->n_q++;
+    u->n_live++;
+    c->conn = u;
+}
+
 static uconn *uconn_connect(upstream_pool *p, target *t)
 {
     if (target_resolve(t) != 0)
@@ -575,7 +683,7 @@ static uconn *uconn_connect(upstream_pool *p, target *t)
     if (fd < 0)
         return NULL;
     int one = 1;
-    /* a request goes out in one write: Nagle would only hold it */
+    /* a batch goes out in one write: Nagle would only hold it */
     (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     int rc = connect(fd, (const struct sockaddr *)&t->addr, t->addrlen);
     if (rc != 0 && errno != EINPROGRESS) {
@@ -595,30 +703,25 @@ static uconn *uconn_connect(upstream_pool *p, target *t)
     return u;
 }
 
-/* Sends c on u (connected) or waits for the connection. */
+/* Starts a batch on u (idle or new) with c. A call that allows batches
+ * leaves it open: calls to the same URL that start in this turn of the
+ * loop join it, and it goes out in one write when the loop comes to the
+ * connection's write event (or when the connection is made). */
 static void start_on(call *c, uconn *u)
 {
-    c->conn = u;
-    u->c = c;
-    u->sent = 0;
-    u->len = 0;
-    if (u->state == U_CONNECTING)
-        return;
-    u->state = U_SENDING;
-    if (send_request(u) != 0) {
-        int reused = u->reused;
-        u->c = NULL;
-        uconn_drop(u);
-        c->conn = NULL;
-        if (reused) { /* a kept connection the provider had closed: a new one */
-            uconn *n = uconn_connect(c->pool, c->t);
-            if (n != NULL) {
-                start_on(c, n);
-                return;
-            }
+    u->n_q = u->n_done = u->n_live = 0;
+    u->sent = u->off = u->len = 0;
+    batch_add(u, c);
+    if (c->batch_max > 1) {
+        u->t->filling = u;
+        if (u->state != U_CONNECTING) {
+            u->state = U_FILLING;
+            event_active(&u->wev, EV_WRITE, 1);
         }
-        attempt_unreachable(c);
+        return;
     }
+    if (u->state != U_CONNECTING)
+        batch_flush(u);
 }
 
 /* The request head in c->head (head_len 0 when it does not fit), from
@@ -688,7 +791,12 @@ static void attempt(evutil_socket_t fd, short what, void *arg)
     struct timeval tv = {c->timeout_ms / 1000, (c->timeout_ms % 1000) * 1000};
     if (event_add(&c->timer, &tv) != 0)
         abort();
-    uconn *u = t->n_idle > 0 ? t->idle[--t->n_idle] : uconn_connect(p, t);
+    uconn *u = t->filling;
+    if (u != NULL && c->batch_max > 1 && u->n_q < c->batch_max) {
+        batch_add(u, c);
+        return;
+    }
+    u = t->n_idle > 0 ? t->idle[--t->n_idle] : uconn_connect(p, t);
     if (u == NULL) {
         attempt_unreachable(c);
         return;
@@ -700,142 +808,149 @@ static void on_conn_write(evutil_socket_t fd, short what, void *arg)
 {
     (void)what;
     uconn *u = arg;
-    call *c = u->c;
-    if (c == NULL)
+    if (u->n_live == 0 || u->dropped)
         return;
     if (u->state == U_CONNECTING) {
         int e = 0;
         socklen_t el = sizeof(e);
         if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el) != 0 || e != 0) {
-            u->c = NULL;
-            uconn_drop(u);
-            c->conn = NULL;
-            attempt_unreachable(c);
+            batch_abort(u, ABORT_FAIL, UPSTREAM_FAILED, UPSTREAM_FAILED);
             return;
         }
         u->state = U_SENDING;
     }
-    if (u->state == U_SENDING && send_request(u) != 0) {
-        size_t sent = u->sent;
-        u->c = NULL;
-        uconn_drop(u);
-        c->conn = NULL;
-        if (sent == 0)
-            attempt_unreachable(c);
-        else
-            attempt_failed(c, UPSTREAM_FAILED);
-    }
+    if (u->state == U_FILLING || u->state == U_SENDING)
+        batch_flush(u);
 }
 
-/* A complete answer is in u->buf: hand it over, then keep or close u. */
-static void deliver(uconn *u, call *c, int status, size_t body_off, size_t body_len, int keep)
+/*
+ * Hands the answer at buf[off..off+used) (body at body_off, body_len
+ * bytes) to the batch's next call, then moves on: the next answer of the
+ * batch, the idle list (keep), or closed. 1 when more answers of the
+ * batch are to be read from u.
+ */
+static int answer_next(uconn *u, int status, size_t body_off, size_t body_len, size_t used,
+                       int keep)
 {
     target *t = u->t;
-    event_del(&c->timer);
-    c->conn = NULL;
-    u->c = NULL;
-    breaker_report(t->url, status < 500);
-    /* idle before the callback, which may start a call (from the loop,
-     * later: the body stays where it is until the callback returns) */
-    keep = keep && t->n_idle < IDLE_MAX && u->fd >= 0;
-    if (keep) {
-        u->state = U_IDLE;
-        u->reused = 1;
-        u->len = 0;
-        t->idle[t->n_idle++] = u;
+    call *c = u->q[u->n_done];
+    u->q[u->n_done++] = NULL;
+    const char *body = u->buf + u->off + body_off;
+    u->off += used;
+    if (c != NULL) { /* NULL: it timed out, its answer is dropped */
+        u->n_live--;
+        event_del(&c->timer);
+        c->conn = NULL;
+        breaker_report(t->url, status < 500);
+        finish(c, UPSTREAM_OK, status, body, body_len);
     }
-    finish(c, UPSTREAM_OK, status, u->buf + body_off, body_len);
-    if (!keep) {
+    if (u->n_done < u->n_q) {
+        if (!keep) { /* the upstream closes after this answer: it reads no more */
+            batch_abort(u, ABORT_AGAIN, UPSTREAM_FAILED, UPSTREAM_FAILED);
+            return 0;
+        }
+        if (u->n_live == 0) { /* only answers nobody waits for */
+            uconn_drop(u);
+            return 0;
+        }
+        return 1;
+    }
+    if (!keep || u->off != u->len || t->n_idle >= IDLE_MAX || u->fd < 0) {
         uconn_drop(u);
-    } else if (u->cap > BUF_KEEP_MAX) {
+        return 0;
+    }
+    u->state = U_IDLE;
+    u->reused = 1;
+    u->n_q = u->n_done = 0;
+    u->off = u->len = 0;
+    t->idle[t->n_idle++] = u;
+    if (u->cap > BUF_KEEP_MAX) {
         free(u->buf);
         u->buf = NULL;
         u->cap = 0;
     }
+    return 0;
 }
 
-/* Looks at what was received. eof: the provider closed. */
-static void parse_answer(uconn *u, int eof)
+/* Reads the answers in buf[off..len), in the batch's order. eof: the
+ * upstream closed. */
+static void parse_answers(uconn *u, int eof)
 {
-    call *c = u->c;
-    http1_response r;
-    for (;;) {
-        int rc = http1_parse_response(u->buf, u->len, HEAD_MAX, &r);
-        if (rc == HTTP1_MORE) {
-            if (!eof)
-                return;
-            break;
-        }
-        if (rc < 0)
-            break;
+    size_t max_body = u->p->max_body;
+    upstream_result bad = UPSTREAM_FAILED;
+    while (u->n_done < u->n_q) {
+        char *b = u->buf + u->off;
+        size_t avail = u->len - u->off;
+        http1_response r;
+        int rc = http1_parse_response(b, avail, HEAD_MAX, &r);
+        if (rc == HTTP1_MORE && !eof)
+            return;
+        if (rc <= 0)
+            break; /* malformed, or closed before the answer was complete */
         size_t head = (size_t)rc;
         if (r.status < 200) { /* 1xx: an interim answer, the real one follows */
-            memmove(u->buf, u->buf + head, u->len - head);
-            u->len -= head;
+            u->off += head;
             continue;
         }
-        size_t have = u->len - head;
+        size_t have = avail - head, body_len;
+        int last = u->n_done + 1 == u->n_q;
+        /* the connection goes on after this answer (a close before a later
+         * answer is complete is a failure of those) */
+        int keep = r.keep_alive && !(eof && last);
         if (r.chunked) {
             size_t blen = 0;
-            long used = http1_dechunk(u->buf + head, have, c->pool->max_body, &blen);
+            long used = http1_dechunk(b + head, have, max_body, &blen);
             if (used < 0) {
-                u->c = NULL;
-                c->conn = NULL;
-                uconn_drop(u);
-                attempt_failed(c, have > c->pool->max_body ? UPSTREAM_TOO_BIG : UPSTREAM_FAILED);
-                return;
+                bad = have > max_body ? UPSTREAM_TOO_BIG : UPSTREAM_FAILED;
+                break;
             }
             if (used == 0) {
                 if (!eof)
                     return;
                 break;
             }
-            deliver(u, c, r.status, head, blen, r.keep_alive && !eof && (size_t)used == have);
-            return;
+            if (!answer_next(u, r.status, head, blen, head + (size_t)used, keep))
+                return;
+            continue;
         }
         if (r.has_length) {
-            if (r.content_length > c->pool->max_body) {
-                u->c = NULL;
-                c->conn = NULL;
-                uconn_drop(u);
-                attempt_failed(c, UPSTREAM_TOO_BIG);
-                return;
+            if (r.content_length > max_body) {
+                bad = UPSTREAM_TOO_BIG;
+                break;
             }
             if (have < r.content_length) {
                 if (!eof)
                     return;
                 break;
             }
-            deliver(u, c, r.status, head, (size_t)r.content_length,
-                    r.keep_alive && !eof && have == r.content_length);
-            return;
+            body_len = (size_t)r.content_length;
+            if (!answer_next(u, r.status, head, body_len, head + body_len, keep))
+                return;
+            continue;
         }
-        /* delimited by the close */
-        if (have > c->pool->max_body) {
-            u->c = NULL;
-            c->conn = NULL;
-            uconn_drop(u);
-            attempt_failed(c, UPSTREAM_TOO_BIG);
-            return;
+        /* delimited by the close: only a batch's last answer can be */
+        if (!last)
+            break;
+        if (have > max_body) {
+            bad = UPSTREAM_TOO_BIG;
+            break;
         }
         if (!eof)
             return;
-        deliver(u, c, r.status, head, have, 0);
+        answer_next(u, r.status, head, have, avail, 0);
         return;
     }
-    /* malformed, or closed before the answer was complete */
-    u->c = NULL;
-    c->conn = NULL;
-    uconn_drop(u);
-    attempt_failed(c, UPSTREAM_FAILED);
+    if (u->n_done < u->n_q)
+        batch_abort(u, ABORT_FAIL, bad, UPSTREAM_FAILED);
 }
 
 static void on_conn_read(evutil_socket_t fd, short what, void *arg)
 {
     (void)what;
     uconn *u = arg;
-    call *c = u->c;
-    if (c == NULL || u->state == U_IDLE) {
+    if (u->dropped)
+        return;
+    if (u->n_q == 0 || u->state == U_IDLE) {
         /* idle: the provider closed it (or sent what nobody asked for) */
         if (u->state == U_IDLE)
             idle_remove(u->t, u);
@@ -846,14 +961,21 @@ static void on_conn_read(evutil_socket_t fd, short what, void *arg)
         on_conn_write(fd, EV_WRITE, u); /* a refused connect shows as readable too */
         return;
     }
-    size_t limit = HEAD_MAX + 2 * c->pool->max_body + BUF_INITIAL;
+    if (u->state == U_FILLING) { /* closed (or talking) before the batch went out */
+        batch_abort(u, ABORT_FAIL, UPSTREAM_FAILED, UPSTREAM_FAILED);
+        return;
+    }
+    size_t limit = HEAD_MAX + 2 * u->p->max_body + BUF_INITIAL;
     for (;;) {
         if (u->cap - u->len < 1024) {
+            if (u->off > 0) { /* answers already handed over: make room */
+                memmove(u->buf, u->buf + u->off, u->len - u->off);
+                u->len -= u->off;
+                u->off = 0;
+                continue;
+            }
             if (u->cap >= limit) {
-                u->c = NULL;
-                c->conn = NULL;
-                uconn_drop(u);
-                attempt_failed(c, UPSTREAM_TOO_BIG);
+                batch_abort(u, ABORT_FAIL, UPSTREAM_TOO_BIG, UPSTREAM_FAILED);
                 return;
             }
             u->cap = u->cap ? u->cap * 2 : BUF_INITIAL;
@@ -867,7 +989,7 @@ static void on_conn_read(evutil_socket_t fd, short what, void *arg)
             u->len += (size_t)n;
             if ((size_t)n == room)
                 continue;
-            parse_answer(u, 0);
+            parse_answers(u, 0);
             return;
         }
         if (n < 0 && errno == EINTR)
@@ -875,33 +997,23 @@ static void on_conn_read(evutil_socket_t fd, short what, void *arg)
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             return;
         /* closed or reset */
-        if (u->len == 0 && u->reused && u->state == U_SENDING) {
-            /* a kept connection closed before it took the request */
-            u->c = NULL;
-            c->conn = NULL;
-            uconn_drop(u);
-            uconn *nu = uconn_connect(c->pool, c->t);
-            if (nu == NULL)
-                attempt_unreachable(c);
-            else
-                start_on(c, nu);
+        if (u->len == 0 && u->n_done == 0 && u->reused && u->state == U_SENDING) {
+            /* a kept connection closed before it took the batch */
+            batch_abort(u, ABORT_AGAIN, UPSTREAM_FAILED, UPSTREAM_FAILED);
             return;
         }
         if (n < 0) {
-            u->c = NULL;
-            c->conn = NULL;
-            uconn_drop(u);
-            attempt_failed(c, UPSTREAM_FAILED);
+            batch_abort(u, ABORT_FAIL, UPSTREAM_FAILED, UPSTREAM_FAILED);
             return;
         }
-        parse_answer(u, 1);
+        parse_answers(u, 1);
         return;
     }
 }
 
 void upstream_call(upstream_pool *p, char *const *urls, int n, int timeout_ms, int retries,
-                   const char *content_type, const char *body, size_t len, upstream_done_fn done,
-                   void *arg)
+                   int batch, const char *content_type, const char *body, size_t len,
+                   upstream_done_fn done, void *arg)
 {
     call *c = p->free_calls;
     if (c != NULL) {
@@ -924,6 +1036,7 @@ void upstream_call(upstream_pool *p, char *const *urls, int n, int timeout_ms, i
     c->next_url = n > 0 ? (int)(p->rotor++ % (unsigned)n) : 0;
     c->timeout_ms = timeout_ms > 0 ? timeout_ms : 1;
     c->attempts_left = 1 + (retries > 0 ? retries : 0);
+    c->batch_max = batch < 1 ? 1 : batch > UPSTREAM_BATCH_MAX ? UPSTREAM_BATCH_MAX : batch;
     c->content_type = content_type;
     c->body = body;
     c->len = len;

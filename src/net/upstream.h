@@ -73,6 +73,9 @@ typedef struct upstream_answer {
 
 typedef void (*upstream_done_fn)(const upstream_answer *a, void *arg);
 
+/* The largest batch of upstream_call. */
+#define UPSTREAM_BATCH_MAX 32
+
 /*
  * POSTs body with Content-Type content_type to the first URL of urls[0..n)
  * (n <= 8) whose breaker lets it through, starting at a rotating offset;
@@ -81,9 +84,19 @@ typedef void (*upstream_done_fn)(const upstream_answer *a, void *arg);
  * exactly once, later, from the pool's loop (never from inside this call).
  * The URLs are read during the call only; body and content_type are not
  * copied: they must stay valid until done is called.
+ *
+ * batch (1..UPSTREAM_BATCH_MAX; 1 for none) lets calls to the same URL
+ * that start in the same turn of the loop go out together, pipelined on
+ * one connection in one write, up to batch calls: fewer writes, reads and
+ * wake-ups on both sides, for an upstream that reads pipelined HTTP/1.1
+ * requests. The calls of a batch are answered in order, so a slow answer
+ * holds the ones behind it (each still ends at its own timeout). When the
+ * connection breaks, a call of which nothing went out, or that follows an
+ * answer saying "Connection: close", is started again; the others fail as
+ * when they were alone.
  */
 void upstream_call(upstream_pool *p, char *const *urls, int n, int timeout_ms, int retries,
-                   const char *content_type, const char *body, size_t len, upstream_done_fn done,
-                   void *arg);
+                   int batch, const char *content_type, const char *body, size_t len,
+                   upstream_done_fn done, void *arg);
 
 #endif

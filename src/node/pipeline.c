@@ -392,7 +392,7 @@ void pipeline_handle(pipeline *p, hserver_req *req, int worker, const char *url_
     t->timeout_ms = svc->timeout_ms;
     env = NULL; /* the transaction owns it now */
     upstream_call(worker_pool(p, req, worker), svc->upstreams, svc->n_upstreams, svc->timeout_ms,
-                  svc->retries, "application/json", buf, len, on_upstream, t);
+                  svc->retries, svc->pipeline, "application/json", buf, len, on_upstream, t);
 done:
     hrss_envelope_free(env);
 }

@@ -25,6 +25,7 @@
 #include <sqlite3.h>
 
 #include "common/util.h"
+#include "net/upstream.h"
 
 #define MAX_ERRORS 20
 #define MAX_ALLOWED_NETS 64
@@ -39,19 +40,41 @@ struct registry {
 
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
-    "INSERT OR IGNORE INTO meta VALUES('schema', 1), ('version', 0);"
+    "INSERT OR IGNORE INTO meta VALUES('schema', 2), ('version', 0);"
     "CREATE TABLE IF NOT EXISTS systems("
     " code TEXT PRIMARY KEY, name TEXT NOT NULL, level TEXT NOT NULL, area TEXT NOT NULL,"
     " status TEXT NOT NULL, signature TEXT NOT NULL, secret TEXT, public_key TEXT,"
     " allowed_ips TEXT NOT NULL);"
     "CREATE TABLE IF NOT EXISTS services("
     " code TEXT PRIMARY KEY, name TEXT, provider TEXT NOT NULL REFERENCES systems(code),"
-    " upstreams TEXT NOT NULL, timeout_ms INTEGER NOT NULL, retries INTEGER NOT NULL);"
+    " upstreams TEXT NOT NULL, timeout_ms INTEGER NOT NULL, retries INTEGER NOT NULL,"
+    " pipeline INTEGER NOT NULL DEFAULT 1);"
     "CREATE TABLE IF NOT EXISTS grants("
     " caller TEXT NOT NULL REFERENCES systems(code),"
     " service TEXT NOT NULL REFERENCES services(code),"
     " expires TEXT, revoked INTEGER NOT NULL, cipher TEXT NOT NULL, encoding TEXT NOT NULL,"
     " sm4_key TEXT, PRIMARY KEY(caller, service));";
+
+/* Schema 1 (before services.pipeline) to 2, in one transaction; a
+ * database already at 2 is left alone. */
+static const char upgrade_1_2[] =
+    "BEGIN IMMEDIATE;"
+    "ALTER TABLE services ADD COLUMN pipeline INTEGER NOT NULL DEFAULT 1;"
+    "UPDATE meta SET value = 2 WHERE key = 'schema';"
+    "COMMIT;";
+
+/* The schema's number in the database (1 when it predates meta's row). */
+static int schema_version(sqlite3 *db)
+{
+    sqlite3_stmt *st = NULL;
+    int v = 1;
+    if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'schema'", -1, &st, NULL) ==
+            SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
 
 /* ---- error collection ---- */
 
@@ -150,6 +173,20 @@ int registry_open(const char *data_dir, registry **out, char err[REGISTRY_ERR_MA
         sqlite3_exec(r->db, schema, NULL, NULL, &msg) != SQLITE_OK) {
         snprintf(err, REGISTRY_ERR_MAX, "%.3000s: %s", path, msg ? msg : "cannot set up");
         sqlite3_free(msg);
+        goto done;
+    }
+    int version = schema_version(r->db);
+    if (version == 1 && sqlite3_exec(r->db, upgrade_1_2, NULL, NULL, &msg) != SQLITE_OK) {
+        snprintf(err, REGISTRY_ERR_MAX, "%.3000s: upgrading the schema: %s", path,
+                 msg ? msg : "failed");
+        sqlite3_free(msg);
+        sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
+        goto done;
+    }
+    if (version > 2) {
+        snprintf(err, REGISTRY_ERR_MAX,
+                 "%.3000s: schema %d is newer than this hrss-node knows (2): downgrade refused",
+                 path, version);
         goto done;
     }
     rc = 0;
@@ -384,7 +421,7 @@ static int url_is_valid(const char *u)
 static void check_service(vctx *c, size_t idx, json_t *s)
 {
     static const char *const keys[] = {"code",      "name",    "provider", "upstreams",
-                                       "timeoutMs", "retries", NULL};
+                                       "timeoutMs", "retries", "pipeline", NULL};
     char path[64];
     hrss_error e;
     long long n;
@@ -433,6 +470,7 @@ static void check_service(vctx *c, size_t idx, json_t *s)
     }
     get_int(c->v, path, s, "timeoutMs", 3000, 1, 600000, &n);
     get_int(c->v, path, s, "retries", 1, 0, 3, &n);
+    get_int(c->v, path, s, "pipeline", 1, 1, UPSTREAM_BATCH_MAX, &n);
 }
 
 static void check_grant(vctx *c, size_t idx, json_t *g, json_t *grants)
@@ -589,7 +627,7 @@ static int write_all(registry *r, json_t *systems, json_t *services, json_t *gra
                      NULL, NULL, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(r->db, "INSERT INTO systems VALUES(?,?,?,?,?,?,?,?,?)", -1, &sys,
                            NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(r->db, "INSERT INTO services VALUES(?,?,?,?,?,?)", -1, &svc, NULL) !=
+        sqlite3_prepare_v2(r->db, "INSERT INTO services VALUES(?,?,?,?,?,?,?)", -1, &svc, NULL) !=
             SQLITE_OK ||
         sqlite3_prepare_v2(r->db, "INSERT INTO grants VALUES(?,?,?,?,?,?,?)", -1, &gr, NULL) !=
             SQLITE_OK) {
@@ -615,6 +653,7 @@ static int write_all(registry *r, json_t *systems, json_t *services, json_t *gra
         bind_json(svc, 4, json_object_get(e, "upstreams"));
         sqlite3_bind_int64(svc, 5, int_or(e, "timeoutMs", 3000));
         sqlite3_bind_int64(svc, 6, int_or(e, "retries", 1));
+        sqlite3_bind_int64(svc, 7, int_or(e, "pipeline", 1));
         if (sqlite3_step(svc) != SQLITE_DONE) {
             db_fail(r, err, "insert service");
             goto done;
@@ -707,7 +746,8 @@ static int read_rows(registry *r, const char *sql, sqlite3_stmt **st, char *err)
     "SELECT code, name, level, area, status, signature, secret, public_key, allowed_ips "        \
     "FROM systems ORDER BY code"
 #define SERVICES_SQL                                                                               \
-    "SELECT code, name, provider, upstreams, timeout_ms, retries FROM services ORDER BY code"
+    "SELECT code, name, provider, upstreams, timeout_ms, retries, pipeline FROM services "     \
+    "ORDER BY code"
 #define GRANTS_SQL                                                                                 \
     "SELECT caller, service, expires, revoked, cipher, encoding, sm4_key FROM grants "           \
     "ORDER BY caller, service"
@@ -758,6 +798,7 @@ int registry_export(registry *r, int with_secrets, char **out, char err[REGISTRY
         json_object_set_new(o, "upstreams", col_json(st, 3));
         json_object_set_new(o, "timeoutMs", json_integer(sqlite3_column_int64(st, 4)));
         json_object_set_new(o, "retries", json_integer(sqlite3_column_int64(st, 5)));
+        json_object_set_new(o, "pipeline", json_integer(sqlite3_column_int64(st, 6)));
         json_array_append_new(arr, o);
     }
     if (s != SQLITE_DONE)
@@ -897,6 +938,7 @@ static int load_service(sqlite3_stmt *st, snap_service *v, char *err)
     json_decref(ups);
     v->timeout_ms = sqlite3_column_int(st, 4);
     v->retries = sqlite3_column_int(st, 5);
+    v->pipeline = sqlite3_column_int(st, 6);
     return 0;
 }
 

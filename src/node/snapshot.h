@@ -53,6 +53,7 @@ typedef struct snap_service {
     int n_upstreams;
     int timeout_ms;
     int retries; /* extra attempts, only when nothing reached the provider */
+    int pipeline; /* calls that may go out together on one connection (upstream_call's batch) */
 } snap_service;
 
 typedef struct snap_grant {

@@ -124,12 +124,12 @@ def registry(provider_port, refused_port, breaker_port):
 
 
 class Node:
-    def __init__(self, tmp, extra=""):
+    def __init__(self, tmp, extra="", workers=2):
         self.data = os.path.join(tmp, "data")
         self.conf = os.path.join(tmp, "node.conf")
         with open(self.conf, "w") as f:
             f.write(f"[node]\nsystem_code = {NODE_CODE}\narea = 100000\n"
-                    f"data_dir = {self.data}\nworkers = 2\ndrain_timeout = 5s\n"
+                    f"data_dir = {self.data}\nworkers = {workers}\ndrain_timeout = 5s\n"
                     "[http]\nlisten = 127.0.0.1:0\n" + extra)
         self.lines = []
         self.lock = threading.Lock()

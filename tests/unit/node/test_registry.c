@@ -17,6 +17,8 @@
 #include <arpa/inet.h>
 #include <cmocka.h>
 #include <netinet/in.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
 
 #include "node/registry.h"
 
@@ -43,7 +45,7 @@
 #define SVC                                                                                        \
     "{\"code\":\"S110000Y70PYTjb\",\"name\":\"card status\",\"provider\":\"S110000Y70P\","         \
     "\"upstreams\":[\"http://127.0.0.1:9000/card\",\"https://p.example:8443/x\"],"               \
-    "\"timeoutMs\":2500,\"retries\":0}"
+    "\"timeoutMs\":2500,\"retries\":0,\"pipeline\":8}"
 #define GRANT                                                                                      \
     "{\"caller\":\"B100000KJGK\",\"service\":\"S110000Y70PYTjb\",\"expires\":\"20991231235959\","  \
     "\"revoked\":false,\"encryption\":\"sm4-ecb\",\"encoding\":\"hex\",\"key\":\"1234567890123456\"}"
@@ -117,6 +119,7 @@ static void import_load_lookup(void **state)
     assert_int_equal(v->n_upstreams, 2);
     assert_int_equal(v->timeout_ms, 2500);
     assert_int_equal(v->retries, 0);
+    assert_int_equal(v->pipeline, 8);
 
     const snap_grant *g = snapshot_grant(s, "B100000KJGK", 11, "S110000Y70PYTjb", 15);
     assert_non_null(g);
@@ -275,6 +278,12 @@ static const struct {
     {DOC(SYS_B "," SYS_S, "{\"code\":\"S110000Y70PYTjb\",\"provider\":\"S110000Y70P\","
                           "\"upstreams\":[\"http://a\"],\"retries\":\"1\"}", ""),
      "services[0]: 'retries' must be an integer from 0 to 3"},
+    {DOC(SYS_B "," SYS_S, "{\"code\":\"S110000Y70PYTjb\",\"provider\":\"S110000Y70P\","
+                          "\"upstreams\":[\"http://a\"],\"pipeline\":0}", ""),
+     "services[0]: 'pipeline' must be an integer from 1 to 32"},
+    {DOC(SYS_B "," SYS_S, "{\"code\":\"S110000Y70PYTjb\",\"provider\":\"S110000Y70P\","
+                          "\"upstreams\":[\"http://a\"],\"pipeline\":33}", ""),
+     "services[0]: 'pipeline' must be an integer from 1 to 32"},
     {DOC(SYS_B "," SYS_S, SVC, GRANT "," GRANT),
      "grants[1]: grant of S110000Y70PYTjb to B100000KJGK already defined in grants[0]"},
     {DOC(SYS_B "," SYS_S, SVC, "{\"caller\":\"B100000KJGX\",\"service\":\"S110000Y70PYTjx\"}"),
@@ -376,6 +385,73 @@ static void empty_registry_loads(void **state)
     registry_close(r);
 }
 
+/* A registry written before services.pipeline existed (schema 1) is
+ * upgraded in place when opened: its services keep their settings and get
+ * pipeline 1 (no pipelining); a schema newer than this build is refused. */
+static void schema_1_upgraded_newer_refused(void **state)
+{
+    (void)state;
+    char sub[512], path[600], err[REGISTRY_ERR_MAX];
+    snprintf(sub, sizeof(sub), "%s/old", dir);
+    assert_int_equal(mkdir(sub, 0750), 0);
+    snprintf(path, sizeof(path), "%s/%s", sub, REGISTRY_FILE);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    const char *v1 =
+        "CREATE TABLE meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+        "INSERT INTO meta VALUES('schema', 1), ('version', 3);"
+        "CREATE TABLE systems(code TEXT PRIMARY KEY, name TEXT NOT NULL, level TEXT NOT NULL,"
+        " area TEXT NOT NULL, status TEXT NOT NULL, signature TEXT NOT NULL, secret TEXT,"
+        " public_key TEXT, allowed_ips TEXT NOT NULL);"
+        "CREATE TABLE services(code TEXT PRIMARY KEY, name TEXT, provider TEXT NOT NULL"
+        " REFERENCES systems(code), upstreams TEXT NOT NULL, timeout_ms INTEGER NOT NULL,"
+        " retries INTEGER NOT NULL);"
+        "CREATE TABLE grants(caller TEXT NOT NULL REFERENCES systems(code), service TEXT NOT"
+        " NULL REFERENCES services(code), expires TEXT, revoked INTEGER NOT NULL, cipher TEXT"
+        " NOT NULL, encoding TEXT NOT NULL, sm4_key TEXT, PRIMARY KEY(caller, service));"
+        "INSERT INTO systems VALUES('S110000Y70P', 'p', 'S', '110000', 'active', 'sm3', NULL,"
+        " NULL, '[\"0.0.0.0/0\"]');"
+        "INSERT INTO services VALUES('S110000Y70PYTjb', NULL, 'S110000Y70P',"
+        " '[\"http://127.0.0.1:9/x\"]', 1500, 2);";
+    assert_int_equal(sqlite3_exec(db, v1, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+
+    registry *r = NULL;
+    if (registry_open(sub, &r, err) != 0)
+        fail_msg("%s", err);
+    snapshot *s = NULL;
+    if (registry_load(r, &s, err) != 0)
+        fail_msg("load: %s", err);
+    const snap_service *v = snapshot_service(s, "S110000Y70PYTjb", 15);
+    assert_non_null(v);
+    assert_int_equal(v->timeout_ms, 1500);
+    assert_int_equal(v->retries, 2);
+    assert_int_equal(v->pipeline, 1);
+    snapshot_unref(s);
+    registry_close(r);
+
+    r = NULL; /* opening again leaves it as it is */
+    if (registry_open(sub, &r, err) != 0)
+        fail_msg("%s", err);
+    registry_close(r);
+
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'schema'", -1,
+                                        &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 2);
+    sqlite3_finalize(st);
+    assert_int_equal(
+        sqlite3_exec(db, "UPDATE meta SET value = 3 WHERE key = 'schema'", NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+    r = NULL;
+    assert_int_equal(registry_open(sub, &r, err), -1);
+    assert_non_null(strstr(err, "schema 3 is newer than this hrss-node knows (2)"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -385,6 +461,7 @@ int main(void)
         cmocka_unit_test(many_errors_listed_and_capped),
         cmocka_unit_test(data_version_moves_on_foreign_commit),
         cmocka_unit_test(empty_registry_loads),
+        cmocka_unit_test(schema_1_upgraded_newer_refused),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
