@@ -8,7 +8,11 @@
 #
 # Environment: DURATION (wrk -d, default 10s), CONNS (wrk -c, 50), WORKERS
 # (node threads = nginx workers, 1), REQUESTS (distinct pre-signed requests,
-# 400000; when wrk sends more, repeated nonces are answered 30 and reported).
+# 400000; when wrk sends more, repeated nonces are answered 30 and reported),
+# ROUNDS (3: nginx and the node are measured in turn, ROUNDS times each, and
+# compared by their medians: the machine's other work moves single runs by
+# 20 % or more), PIPELINE (the service's "pipeline" setting, 8; 1 turns
+# pipelining to the provider off; nginx cannot pipeline to an upstream).
 # wrk runs one thread for both so that the pre-signed file is read in order.
 #
 # Both sides are driven by the same wrk script: every request is formatted
@@ -33,6 +37,8 @@ DURATION=${DURATION:-10s}
 CONNS=${CONNS:-50}
 WORKERS=${WORKERS:-1}
 REQUESTS=${REQUESTS:-400000}
+ROUNDS=${ROUNDS:-3}
+PIPELINE=${PIPELINE:-8}
 SECRET=0123456789abcdef0123
 for t in wrk nginx python3 curl; do
   command -v $t >/dev/null || { echo "bench/node.sh: $t missing (scripts/deps.sh bench)" >&2; exit 2; }
@@ -73,16 +79,27 @@ EOF
   {"code": "S110000Y70P", "name": "provider", "level": "S", "area": "110000", "status": "active",
    "signature": "sm3", "allowedIps": ["0.0.0.0/0"]}],
  "services": [{"code": "S110000Y70PYTjb", "provider": "S110000Y70P",
-   "upstreams": ["http://127.0.0.1:$pport/card"], "timeoutMs": 3000, "retries": 1}],
+   "upstreams": ["http://127.0.0.1:$pport/card"], "timeoutMs": 3000, "retries": 1,
+   "pipeline": $PIPELINE}],
  "grants": [{"caller": "B100000KJGK", "service": "S110000Y70PYTjb", "expires": null,
    "revoked": false}]}
 EOF
-"$build/hrss-node" --config "$tmp/node.conf" 2>"$tmp/node.log" &
-node_pid=$!
-for _ in $(seq 100); do
-  curl -sf "http://127.0.0.1:$nport/readyz" >/dev/null && break
-  sleep 0.1
-done
+# a fresh node for each round: its nonce store starts empty, so the same
+# pre-signed requests serve every round
+start_node() {
+  "$build/hrss-node" --config "$tmp/node.conf" 2>>"$tmp/node.log" &
+  node_pid=$!
+  for _ in $(seq 100); do
+    curl -sf "http://127.0.0.1:$nport/readyz" >/dev/null && return
+    sleep 0.1
+  done
+  echo "bench/node.sh: hrss-node did not start" >&2
+  exit 1
+}
+stop_node() {
+  kill "$node_pid" && wait "$node_pid" || true
+  node_pid=
+}
 
 # pre-signed requests: one signed by the real tool, the others re-signed
 # with distinct nonces (HMAC-SM3 over the canonical header string)
@@ -121,40 +138,71 @@ cpu_ticks() { # utime + stime of the given processes, in clock ticks
   echo "$t"
 }
 
-run() { # run NAME URL SCRIPT PID... -> "rps p50 p99 cpu_us_per_request"
+run() { # run NAME URL SCRIPT PID... -> "rps p50 p99 cpu_us_per_request provider_us wrk_us"
   local name=$1 url=$2 script=$3
   shift 3
-  local c0 c1
-  c0=$(cpu_ticks "$@")
-  wrk -t1 -c"$CONNS" -d"$DURATION" --latency -s "$script" "$url" >"$tmp/$name.out"
-  c1=$(cpu_ticks "$@")
-  python3 - "$tmp/$name.out" "$((c1 - c0))" "$(getconf CLK_TCK)" <<'EOF'
+  local c0 c1 p0 p1 provs
+  provs=$(pgrep -P "$(cat "$pdir/nginx.pid")")
+  c0=$(cpu_ticks "$@") p0=$(cpu_ticks $provs)
+  # wrk's own CPU time: the user + system time of the finished child
+  python3 -c 'import resource, subprocess, sys
+subprocess.run(sys.argv[2:], stdout=open(sys.argv[1], "w"), check=True)
+r = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(r.ru_utime + r.ru_stime)' "$tmp/$name.out" \
+    wrk -t1 -c"$CONNS" -d"$DURATION" --latency -s "$script" "$url" >"$tmp/$name.wrkcpu"
+  c1=$(cpu_ticks "$@") p1=$(cpu_ticks $provs)
+  python3 - "$tmp/$name.out" "$((c1 - c0))" "$(getconf CLK_TCK)" "$((p1 - p0))" \
+    "$(cat "$tmp/$name.wrkcpu")" <<'EOF'
 import re, sys
 t = open(sys.argv[1]).read()
 def ms(v, u): return float(v) * {"us": 0.001, "ms": 1, "s": 1000}[u]
 rps = float(re.search(r"Requests/sec:\s+([\d.]+)", t).group(1))
 n = int(re.search(r"(\d+) requests in", t).group(1))
 p = {m.group(1): ms(m.group(2), m.group(3)) for m in re.finditer(r"\s(50|99)%\s+([\d.]+)(us|ms|s)\b", t)}
-cpu = int(sys.argv[2]) / int(sys.argv[3]) * 1e6 / max(n, 1)
-print(f"{rps:.0f} {p['50']:.2f} {p['99']:.2f} {cpu:.1f}")
+hz = int(sys.argv[3])
+cpu = int(sys.argv[2]) / hz * 1e6 / max(n, 1)
+prov = int(sys.argv[4]) / hz * 1e6 / max(n, 1)
+wrk = float(sys.argv[5]) * 1e6 / max(n, 1)
+print(f"{rps:.0f} {p['50']:.2f} {p['99']:.2f} {cpu:.1f} {prov:.1f} {wrk:.1f}")
 EOF
 }
-# the proxy's workers (children of its master); the node is one process
-read -r x_rps x_p50 x_p99 x_cpu < <(run nginx "http://127.0.0.1:$xport/" "$tmp/reqs.lua" \
-  $(pgrep -P "$(cat "$xdir/nginx.pid")"))
-if [[ -n ${PROFILE:-} ]]; then # perf call graphs of the node during its run
-  perf record -q --call-graph dwarf,16384 -F 499 -p "$node_pid" -o "$PROFILE" \
-    -- sleep "${DURATION%s}" 2>/dev/null &
-  perf_pid=$!
-fi
-read -r n_rps n_p50 n_p99 n_cpu < <(run node "http://127.0.0.1:$nport/" "$tmp/reqs.lua" \
-  "$node_pid")
-[[ -z ${perf_pid:-} ]] || wait "$perf_pid"
-echo "wrk -t1 -c$CONNS -d$DURATION; $WORKERS worker(s) each; $(nproc) cores;" \
+median() { sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
+: >"$tmp/nginx.rounds"
+: >"$tmp/node.rounds"
+: >"$tmp/outcomes"
+for round in $(seq "$ROUNDS"); do
+  # the proxy's workers (children of its master); the node is one process
+  run nginx "http://127.0.0.1:$xport/" "$tmp/reqs.lua" \
+    $(pgrep -P "$(cat "$xdir/nginx.pid")") >>"$tmp/nginx.rounds"
+  start_node
+  if [[ -n ${PROFILE:-} && $round == 1 ]]; then # call graphs of the node's first run
+    perf record -q --call-graph dwarf,16384 -F 499 -p "$node_pid" -o "$PROFILE" \
+      -- sleep "${DURATION%s}" 2>/dev/null &
+    perf_pid=$!
+  fi
+  run node "http://127.0.0.1:$nport/" "$tmp/reqs.lua" "$node_pid" >>"$tmp/node.rounds"
+  [[ -z ${perf_pid:-} ]] || { wait "$perf_pid"; perf_pid=; }
+  curl -s "http://127.0.0.1:$nport/metrics" | grep '^hrss_node_transactions_total' |
+    sed "s/^/  round $round: /" >>"$tmp/outcomes"
+  stop_node
+done
+echo "wrk -t1 -c$CONNS -d$DURATION; $WORKERS worker(s) each; $(nproc) cores; pipeline $PIPELINE;" \
   "load average $(cut -d' ' -f1-3 /proc/loadavg) (other work skews req/s more than cpu us/req)"
-fmt='%-31s %8s req/s  p50 %6s ms  p99 %7s ms  cpu %6s us/req\n'
-printf "$fmt" "nginx reverse proxy" "$x_rps" "$x_p50" "$x_p99" "$x_cpu"
-printf "$fmt" "hrss-node (all checks, audit)" "$n_rps" "$n_p50" "$n_p99" "$n_cpu"
+fmt='%-31s %8s req/s  p50 %6s ms  p99 %7s ms  cpu %6s us/req  (provider %5s, wrk %5s)\n'
+for round in $(seq "$ROUNDS"); do
+  printf "$fmt" "round $round: nginx" $(sed -n "${round}p" "$tmp/nginx.rounds")
+  printf "$fmt" "round $round: hrss-node" $(sed -n "${round}p" "$tmp/node.rounds")
+done
+med() { # med FILE -> the median of each column
+  local i out=
+  for i in 1 2 3 4 5 6; do out+="$(cut -d' ' -f$i "$1" | median) "; done
+  echo "$out"
+}
+read -r x_rps x_p50 x_p99 x_cpu x_prov x_wrk < <(med "$tmp/nginx.rounds")
+read -r n_rps n_p50 n_p99 n_cpu n_prov n_wrk < <(med "$tmp/node.rounds")
+echo "medians of $ROUNDS rounds:"
+printf "$fmt" "nginx reverse proxy" "$x_rps" "$x_p50" "$x_p99" "$x_cpu" "$x_prov" "$x_wrk"
+printf "$fmt" "hrss-node (all checks, audit)" "$n_rps" "$n_p50" "$n_p99" "$n_cpu" "$n_prov" "$n_wrk"
 echo "node outcomes:"
-curl -s "http://127.0.0.1:$nport/metrics" | grep '^hrss_node_transactions_total' | sed 's/^/  /'
+cat "$tmp/outcomes"
 python3 -c "import sys; print(f'node/nginx throughput ratio: {float(sys.argv[1]) / float(sys.argv[2]):.2f}')" "$n_rps" "$x_rps"
