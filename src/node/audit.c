@@ -64,7 +64,10 @@ static int open_db(const char *data_dir, sqlite3 **db, char err[AUDIT_ERR_MAX])
         snprintf(err, AUDIT_ERR_MAX, "data_dir too long");
         return -1;
     }
-    if (sqlite3_open_v2(path, db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK ||
+    /* one thread at a time uses a connection (the writer, or a query):
+     * SQLite's own per-call locking would only cost */
+    if (sqlite3_open_v2(path, db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK ||
         sqlite3_busy_timeout(*db, 5000) != SQLITE_OK ||
         sqlite3_exec(*db, schema, NULL, NULL, &msg) != SQLITE_OK) {
         snprintf(err, AUDIT_ERR_MAX, "%.300s: %s", path, msg ? msg : sqlite3_errmsg(*db));
