@@ -46,7 +46,12 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
 #include "http1.h"
+#include "tlsclient.h"
 
 #define IDLE_MAX 64 /* idle connections kept per URL and worker */
 #define BREAKERS_MAX 4096
@@ -187,6 +192,48 @@ const char *upstream_breaker_state(const char *url)
     return brk_names[st];
 }
 
+/* ---- TLS (any thread) ---- */
+
+static pthread_mutex_t tls_mu = PTHREAD_MUTEX_INITIALIZER;
+static SSL_CTX *tls_ctx; /* NULL: the system's store, made on first use */
+
+int upstream_tls_configure(const char *ca_file, char *err, size_t errlen)
+{
+    SSL_CTX *ctx = tls_client_ctx_new(ca_file, err, errlen);
+    if (ctx == NULL)
+        return -1;
+    pthread_mutex_lock(&tls_mu);
+    SSL_CTX *old = tls_ctx;
+    tls_ctx = ctx;
+    pthread_mutex_unlock(&tls_mu);
+    SSL_CTX_free(old); /* connections made with it hold their own reference */
+    return 0;
+}
+
+void upstream_tls_free(void)
+{
+    pthread_mutex_lock(&tls_mu);
+    SSL_CTX_free(tls_ctx);
+    tls_ctx = NULL;
+    pthread_mutex_unlock(&tls_mu);
+}
+
+/* A client SSL for host; NULL when no context can be made. */
+static SSL *tls_new(const char *host)
+{
+    char err[256];
+    SSL *ssl = NULL;
+    pthread_mutex_lock(&tls_mu);
+    if (tls_ctx == NULL)
+        tls_ctx = tls_client_ctx_new(NULL, err, sizeof(err));
+    if (tls_ctx != NULL)
+        ssl = SSL_new(tls_ctx);
+    pthread_mutex_unlock(&tls_mu);
+    if (ssl != NULL)
+        tls_client_expect_host(ssl, host);
+    return ssl;
+}
+
 /* ---- pools (one worker) ---- */
 
 #define HEAD_MAX (16 * 1024)  /* a response head */
@@ -194,7 +241,7 @@ const char *upstream_breaker_state(const char *url)
 #define BUF_KEEP_MAX (64 * 1024) /* larger buffers are freed after a call */
 #define FREE_CALLS_MAX 256
 
-enum { U_IDLE, U_CONNECTING, U_FILLING, U_SENDING, U_RECEIVING };
+enum { U_IDLE, U_CONNECTING, U_HANDSHAKE, U_FILLING, U_SENDING, U_RECEIVING };
 
 typedef struct uconn uconn;
 typedef struct call call;
@@ -210,6 +257,7 @@ typedef struct target {
     size_t line_len;
     struct sockaddr_storage addr;
     socklen_t addrlen; /* 0: to resolve */
+    int tls;           /* https:// */
     uconn *idle[IDLE_MAX];
     int n_idle;
     uconn *filling; /* the connection whose batch is still open, if any */
@@ -238,6 +286,9 @@ struct uconn {
     int n_done; /* answers read */
     int n_live; /* calls of q not yet answered nor timed out */
     size_t sent; /* bytes of the batch written */
+    SSL *ssl;    /* https:// */
+    char *out;   /* TLS: the batch's bytes in one piece (SSL_write takes one buffer) */
+    size_t out_len, out_cap;
     uconn *next_spare;
 };
 
@@ -274,6 +325,7 @@ struct call {
     uconn *conn;
     char head[1024];
     size_t head_len;
+    char why[128]; /* a TLS handshake's failure, for the answer's detail */
 };
 
 static void on_conn_read(evutil_socket_t fd, short what, void *arg);
@@ -297,6 +349,8 @@ static void uconn_close(uconn *u)
         close(u->fd);
         u->fd = -1;
     }
+    SSL_free(u->ssl);
+    free(u->out);
     free(u->buf);
     free(u);
 }
@@ -361,7 +415,10 @@ static void call_release(call *c)
 
 static void finish(call *c, upstream_result r, int status, const char *body, size_t len)
 {
-    upstream_answer a = {r, status, body, len, c->attempts, c->t ? c->t->url : NULL};
+    upstream_answer a = {r,          status,
+                         body,       len,
+                         c->attempts, c->t ? c->t->url : NULL,
+                         r == UPSTREAM_TLS_FAILED ? c->why : NULL};
     c->done(&a, c->arg);
     call_release(c);
 }
@@ -410,9 +467,14 @@ static uint32_t hash_str(const char *s)
 static int parse_url(const char *url, target *t)
 {
     const char *s = url;
-    if (strncmp(s, "http://", 7) != 0)
+    if (strncmp(s, "http://", 7) == 0) {
+        s += 7;
+    } else if (strncmp(s, "https://", 8) == 0) {
+        s += 8;
+        t->tls = 1;
+    } else {
         return -1;
-    s += 7;
+    }
     const char *hs = s, *he;
     if (*s == '[') {
         he = strchr(s, ']');
@@ -426,8 +488,8 @@ static int parse_url(const char *url, target *t)
     }
     if (he == hs)
         return -1;
-    const char *port = "80";
-    size_t port_len = 2;
+    const char *port = t->tls ? "443" : "80";
+    size_t port_len = strlen(port);
     if (*s == ':') {
         port = ++s;
         port_len = strspn(s, "0123456789");
@@ -532,6 +594,19 @@ static void attempt_failed(call *c, upstream_result r)
     finish(c, r, 0, NULL, 0);
 }
 
+/* The TLS handshake failed (c->why says why): nothing was sent; the next
+ * URL may be tried, as after a connection that could not be made. */
+static void attempt_tls_failed(call *c)
+{
+    breaker_report(c->t->url, 0);
+    if (c->attempts_left > 0) {
+        event_del(&c->timer);
+        schedule_attempt(c);
+        return;
+    }
+    finish(c, UPSTREAM_TLS_FAILED, 0, NULL, 0);
+}
+
 /* Starts c again, from the loop, as if this attempt had not been made:
  * the upstream did not read it (a kept connection it had closed, or a
  * batch it said it would stop reading). Not a failure of the upstream. */
@@ -549,17 +624,19 @@ static int batch_sent_any(const uconn *u, int i)
     return u->state == U_RECEIVING || u->sent > (i > 0 ? u->q_end[i - 1] : 0);
 }
 
-enum { ABORT_FAIL, ABORT_AGAIN };
+enum { ABORT_FAIL, ABORT_AGAIN, ABORT_TLS };
 
 /*
  * Takes every call not yet answered off u and closes u. With ABORT_AGAIN
- * they all start again (the upstream did not read them). With ABORT_FAIL,
+ * they all start again (the upstream did not read them); with ABORT_TLS
+ * the handshake failed (why) and nothing went out. With ABORT_FAIL,
  * a call of which some byte went out ends: the first unanswered one with
  * first, the others with rest (it may have reached the upstream); one of
  * which nothing went out starts again when u was a kept connection (the
  * upstream had closed it) and counts as a connection not made otherwise.
  */
-static void batch_abort(uconn *u, int how, upstream_result first, upstream_result rest)
+static void batch_abort_why(uconn *u, int how, upstream_result first, upstream_result rest,
+                            const char *why)
 {
     call *cs[UPSTREAM_BATCH_MAX];
     int out[UPSTREAM_BATCH_MAX], head[UPSTREAM_BATCH_MAX];
@@ -575,13 +652,21 @@ static void batch_abort(uconn *u, int how, upstream_result first, upstream_resul
     }
     uconn_drop(u);
     for (int i = 0; i < n; i++) {
-        if (how == ABORT_AGAIN || (!out[i] && reused))
+        if (how == ABORT_TLS) {
+            snprintf(cs[i]->why, sizeof(cs[i]->why), "%s", why);
+            attempt_tls_failed(cs[i]);
+        } else if (how == ABORT_AGAIN || (!out[i] && reused))
             attempt_again(cs[i]);
         else if (!out[i])
             attempt_unreachable(cs[i]);
         else
             attempt_failed(cs[i], head[i] ? first : rest);
     }
+}
+
+static void batch_abort(uconn *u, int how, upstream_result first, upstream_result rest)
+{
+    batch_abort_why(u, how, first, rest, NULL);
 }
 
 static void on_timeout(evutil_socket_t fd, short what, void *arg)
@@ -612,10 +697,56 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg)
         attempt_failed(c, UPSTREAM_TIMEOUT);
 }
 
+/* TLS: writes what is left of u's batch, from one buffer (the calls'
+ * heads and bodies copied once). 0 sent or waiting, -1 error. */
+static int send_batch_tls(uconn *u, size_t total)
+{
+    if (u->out_len != total) { /* the batch is closed: its bytes in one piece */
+        if (u->out_cap < total) {
+            free(u->out);
+            u->out = xmalloc(total);
+            u->out_cap = total;
+        }
+        size_t o = 0;
+        for (int i = 0; i < u->n_q; i++) {
+            const call *c = u->q[i];
+            memcpy(u->out + o, c->head, c->head_len);
+            o += c->head_len;
+            if (c->len > 0)
+                memcpy(u->out + o, c->body, c->len);
+            o += c->len;
+        }
+        u->out_len = total;
+    }
+    while (u->sent < total) {
+        size_t left = total - u->sent;
+        ERR_clear_error();
+        int k = SSL_write(u->ssl, u->out + u->sent, left > INT32_MAX ? INT32_MAX : (int)left);
+        if (k > 0) {
+            u->sent += (size_t)k;
+            continue;
+        }
+        int e = SSL_get_error(u->ssl, k);
+        if (e == SSL_ERROR_WANT_WRITE) {
+            if (event_add(&u->wev, NULL) != 0)
+                abort();
+            return 0;
+        }
+        if (e == SSL_ERROR_WANT_READ)
+            return 0; /* the read event carries on (on_conn_read, U_SENDING) */
+        ERR_clear_error();
+        return -1;
+    }
+    u->state = U_RECEIVING;
+    return 0;
+}
+
 /* Writes what is left of u's batch. 0 sent or waiting, -1 error. */
 static int send_batch(uconn *u)
 {
     size_t total = u->q_end[u->n_q - 1];
+    if (u->ssl != NULL)
+        return send_batch_tls(u, total);
     while (u->sent < total) {
         struct iovec iov[2 * UPSTREAM_BATCH_MAX];
         int n = 0;
@@ -690,15 +821,28 @@ static uconn *uconn_connect(upstream_pool *p, target *t)
         close(fd);
         return NULL;
     }
+    SSL *ssl = NULL;
+    if (t->tls) {
+        ssl = tls_new(t->host);
+        if (ssl == NULL || SSL_set_fd(ssl, fd) != 1) {
+            SSL_free(ssl);
+            close(fd);
+            return NULL;
+        }
+        SSL_set_connect_state(ssl);
+    }
     uconn *u = xmalloc(sizeof(*u));
     memset(u, 0, sizeof(*u));
     u->p = p;
     u->t = t;
     u->fd = fd;
+    u->ssl = ssl;
     u->state = rc == 0 ? U_SENDING : U_CONNECTING;
+    if (rc == 0 && ssl != NULL) /* the handshake starts from the write event */
+        u->state = U_CONNECTING;
     if (event_assign(&u->ev, p->base, fd, EV_READ | EV_PERSIST, on_conn_read, u) != 0 ||
         event_assign(&u->wev, p->base, fd, EV_WRITE, on_conn_write, u) != 0 ||
-        event_add(&u->ev, NULL) != 0 || (rc != 0 && event_add(&u->wev, NULL) != 0))
+        event_add(&u->ev, NULL) != 0 || (u->state == U_CONNECTING && event_add(&u->wev, NULL) != 0))
         abort();
     return u;
 }
@@ -710,18 +854,49 @@ static uconn *uconn_connect(upstream_pool *p, target *t)
 static void start_on(call *c, uconn *u)
 {
     u->n_q = u->n_done = u->n_live = 0;
-    u->sent = u->off = u->len = 0;
+    u->sent = u->off = u->len = u->out_len = 0;
     batch_add(u, c);
     if (c->batch_max > 1) {
         u->t->filling = u;
-        if (u->state != U_CONNECTING) {
+        if (u->state != U_CONNECTING && u->state != U_HANDSHAKE) {
             u->state = U_FILLING;
             event_active(&u->wev, EV_WRITE, 1);
         }
         return;
     }
-    if (u->state != U_CONNECTING)
+    if (u->state != U_CONNECTING && u->state != U_HANDSHAKE)
         batch_flush(u);
+}
+
+/* Carries the TLS handshake on; the batch goes out once it is done. */
+static void tls_handshake(uconn *u)
+{
+    ERR_clear_error();
+    int rc = SSL_connect(u->ssl);
+    if (rc == 1) {
+        u->state = U_SENDING;
+        batch_flush(u);
+        return;
+    }
+    int e = SSL_get_error(u->ssl, rc);
+    if (e == SSL_ERROR_WANT_READ)
+        return; /* the read event, always on, comes back here */
+    if (e == SSL_ERROR_WANT_WRITE) {
+        if (event_add(&u->wev, NULL) != 0)
+            abort();
+        return;
+    }
+    char why[128];
+    long vr = SSL_get_verify_result(u->ssl);
+    unsigned long oe = ERR_peek_error();
+    if (vr != X509_V_OK)
+        snprintf(why, sizeof(why), "certificate: %s", X509_verify_cert_error_string(vr));
+    else if (oe != 0 && ERR_reason_error_string(oe) != NULL)
+        snprintf(why, sizeof(why), "%s", ERR_reason_error_string(oe));
+    else
+        snprintf(why, sizeof(why), "connection closed during the handshake");
+    ERR_clear_error();
+    batch_abort_why(u, ABORT_TLS, UPSTREAM_FAILED, UPSTREAM_FAILED, why);
 }
 
 /* The request head in c->head (head_len 0 when it does not fit), from
@@ -817,7 +992,20 @@ static void on_conn_write(evutil_socket_t fd, short what, void *arg)
             batch_abort(u, ABORT_FAIL, UPSTREAM_FAILED, UPSTREAM_FAILED);
             return;
         }
+        if (u->ssl != NULL) {
+            u->state = U_HANDSHAKE;
+            tls_handshake(u);
+            return;
+        }
         u->state = U_SENDING;
+    }
+    if (u->state == U_HANDSHAKE) {
+        tls_handshake(u);
+        return;
+    }
+    if (u->state == U_RECEIVING && u->ssl != NULL) { /* SSL_read wanted to write */
+        on_conn_read(fd, EV_READ, u);
+        return;
     }
     if (u->state == U_FILLING || u->state == U_SENDING)
         batch_flush(u);
@@ -944,6 +1132,39 @@ static void parse_answers(uconn *u, int eof)
         batch_abort(u, ABORT_FAIL, bad, UPSTREAM_FAILED);
 }
 
+enum { RECV_AGAIN = -2, RECV_RETRY = -3 };
+
+/* Reads into b[0..n): the count, 0 at the end, -1 on an error, RECV_AGAIN
+ * when nothing is there yet, RECV_RETRY when interrupted. */
+static ssize_t conn_recv(uconn *u, char *b, size_t n)
+{
+    if (u->ssl == NULL) {
+        ssize_t k = read(u->fd, b, n);
+        if (k < 0 && errno == EINTR)
+            return RECV_RETRY;
+        if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return RECV_AGAIN;
+        return k < 0 ? -1 : k;
+    }
+    ERR_clear_error();
+    int k = SSL_read(u->ssl, b, n > INT32_MAX ? INT32_MAX : (int)n);
+    if (k > 0)
+        return k;
+    switch (SSL_get_error(u->ssl, k)) {
+    case SSL_ERROR_WANT_READ:
+        return RECV_AGAIN;
+    case SSL_ERROR_WANT_WRITE: /* on_conn_write comes back here */
+        if (event_add(&u->wev, NULL) != 0)
+            abort();
+        return RECV_AGAIN;
+    case SSL_ERROR_ZERO_RETURN:
+        return 0;
+    default:
+        ERR_clear_error();
+        return -1;
+    }
+}
+
 static void on_conn_read(evutil_socket_t fd, short what, void *arg)
 {
     (void)what;
@@ -951,7 +1172,13 @@ static void on_conn_read(evutil_socket_t fd, short what, void *arg)
     if (u->dropped)
         return;
     if (u->n_q == 0 || u->state == U_IDLE) {
-        /* idle: the provider closed it (or sent what nobody asked for) */
+        /* idle: the provider closed it (or sent what nobody asked for);
+         * over TLS it may also be a record for TLS itself (a session
+         * ticket), which leaves the connection as it was */
+        char scratch[256];
+        if (u->state == U_IDLE && u->ssl != NULL && conn_recv(u, scratch, sizeof(scratch)) ==
+                                                        RECV_AGAIN)
+            return;
         if (u->state == U_IDLE)
             idle_remove(u->t, u);
         uconn_drop(u);
@@ -961,11 +1188,21 @@ static void on_conn_read(evutil_socket_t fd, short what, void *arg)
         on_conn_write(fd, EV_WRITE, u); /* a refused connect shows as readable too */
         return;
     }
+    if (u->state == U_HANDSHAKE) {
+        tls_handshake(u);
+        return;
+    }
     if (u->state == U_FILLING) { /* closed (or talking) before the batch went out */
         batch_abort(u, ABORT_FAIL, UPSTREAM_FAILED, UPSTREAM_FAILED);
         return;
     }
+    if (u->state == U_SENDING && u->ssl != NULL) {
+        batch_flush(u); /* SSL_write may have waited for this */
+        if (u->dropped || u->state != U_RECEIVING)
+            return;
+    }
     size_t limit = HEAD_MAX + 2 * u->p->max_body + BUF_INITIAL;
+    int got = 0;
     for (;;) {
         if (u->cap - u->len < 1024) {
             if (u->off > 0) { /* answers already handed over: make room */
@@ -984,18 +1221,23 @@ static void on_conn_read(evutil_socket_t fd, short what, void *arg)
                 abort();
         }
         size_t room = u->cap - u->len;
-        ssize_t n = read(fd, u->buf + u->len, room);
+        ssize_t n = conn_recv(u, u->buf + u->len, room);
         if (n > 0) {
             u->len += (size_t)n;
-            if ((size_t)n == room)
+            got = 1;
+            /* TLS may hold decrypted bytes the socket no longer shows */
+            if ((size_t)n == room || (u->ssl != NULL && SSL_pending(u->ssl) > 0))
                 continue;
             parse_answers(u, 0);
             return;
         }
-        if (n < 0 && errno == EINTR)
+        if (n == RECV_RETRY)
             continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        if (n == RECV_AGAIN) {
+            if (got)
+                parse_answers(u, 0);
             return;
+        }
         /* closed or reset */
         if (u->len == 0 && u->n_done == 0 && u->reused && u->state == U_SENDING) {
             /* a kept connection closed before it took the batch */

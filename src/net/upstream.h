@@ -6,7 +6,8 @@
  * and a circuit breaker per upstream URL shared by all workers.
  *
  * It knows nothing of LD/T 6008: it posts bytes and hands back the status
- * and bytes it received, or why it received none.
+ * and bytes it received, or why it received none. http:// and https://
+ * (OpenSSL, the peer verified) URLs.
  *
  * Threads: upstream_breakers_* on any thread; a pool belongs to the worker
  * whose event_base it was made with: upstream_pool_new, upstream_call and
@@ -27,8 +28,9 @@ typedef enum upstream_result {
     UPSTREAM_FAILED,       /* the request went out, the exchange broke */
     UPSTREAM_TOO_BIG,      /* the answer exceeded the size limit */
     UPSTREAM_CIRCUIT_OPEN, /* every candidate URL's breaker is open */
-    UPSTREAM_BAD_URL,      /* no usable http:// URL */
-    UPSTREAM_CANCELLED     /* the pool was freed first (shutdown): answer nothing */
+    UPSTREAM_BAD_URL,      /* no usable http:// or https:// URL */
+    UPSTREAM_CANCELLED,    /* the pool was freed first (shutdown): answer nothing */
+    UPSTREAM_TLS_FAILED    /* https://: the TLS handshake failed (detail says why): nothing was sent */
 } upstream_result;
 
 /* Breaker settings shared by every pool; set before the workers start and
@@ -47,6 +49,17 @@ const char *upstream_breaker_state(const char *url);
  * fn must not call back into this module. */
 void upstream_breakers_foreach(void (*fn)(const char *url, const char *state, void *arg),
                                void *arg);
+
+/*
+ * https:// upstreams: the provider's certificate must chain to ca_file
+ * (PEM) or, when NULL, to the system's store, and name the URL's host or
+ * IP address; TLS 1.2 or later. Used by connections made afterwards (any
+ * thread; without a call, the system's store). 0, or -1 with err.
+ */
+int upstream_tls_configure(const char *ca_file, char *err, size_t errlen);
+
+/* Frees the TLS settings (at exit, after every pool is freed). */
+void upstream_tls_free(void);
 
 typedef struct upstream_pool upstream_pool;
 
@@ -69,6 +82,7 @@ typedef struct upstream_answer {
     size_t len;
     int attempts;
     const char *url; /* the last URL tried (NULL when none) */
+    const char *detail; /* UPSTREAM_TLS_FAILED: why, for the log (else NULL) */
 } upstream_answer;
 
 typedef void (*upstream_done_fn)(const upstream_answer *a, void *arg);

@@ -346,6 +346,7 @@ static const key_def keys[] = {
     {"security", "replay_store", parse_replay_store, OFF(replay_store), 0},
     {"upstream", "breaker_failures", parse_failures, OFF(breaker_failures), 0},
     {"upstream", "breaker_cooldown", parse_cooldown, OFF(breaker_cooldown_ms), 0},
+    {"upstream", "ca_file", parse_path, OFF(upstream_ca_file), 0},
     {"audit", "retention", parse_retention, OFF(audit_retention_sec), 0},
 };
 
@@ -381,6 +382,7 @@ void node_config_free(node_config *c)
     free(c->data_dir);
     free(c->tls_cert);
     free(c->tls_key);
+    free(c->upstream_ca_file);
     free(c->replay_store);
     for (int i = 0; i < c->n_http_listen; i++)
         free(c->http_listen[i]);

@@ -59,6 +59,7 @@ typedef struct node_config {
     /* [upstream] */
     int breaker_failures;      /* consecutive failures that open a breaker */
     int breaker_cooldown_ms;   /* open breaker: time before a half-open probe */
+    char *upstream_ca_file;    /* https:// upstreams: CAs (PEM); NULL: the system's store */
     /* [audit] */
     int64_t audit_retention_sec;
 } node_config;

@@ -311,6 +311,10 @@ static void reload(node *n)
     apply_reloadable(n, &c);
     if (c.body_limit != o->body_limit)
         hserver_set_body_limit(n->http, c.body_limit);
+    char uerr[512], uq[600];
+    if (upstream_tls_configure(c.upstream_ca_file, uerr, sizeof(uerr)) != 0)
+        log_event(NODE_LOG_ERROR, "tls_reload_failed", "error=%s kept=previous",
+                  log_quote(uerr, uq, sizeof(uq)));
     if (n->cfg.n_https_listen > 0 && c.tls_cert != NULL && c.tls_key != NULL) {
         char terr[HSERVER_ERR_MAX], tq[HSERVER_ERR_MAX + 16];
         if (hserver_set_tls(n->http, c.tls_cert, c.tls_key, terr) != 0)
@@ -372,6 +376,12 @@ int node_daemon_run(const char *config_path)
         goto done;
     }
     apply_reloadable(&n, &n.cfg);
+    char uerr[512];
+    if (upstream_tls_configure(n.cfg.upstream_ca_file, uerr, sizeof(uerr)) != 0) {
+        log_event(NODE_LOG_ERROR, "config_invalid", "error=%s",
+                  log_quote(uerr, q, sizeof(q)));
+        goto done;
+    }
     log_event(NODE_LOG_INFO, "starting", "version=%s system_code=%s area=%s workers=%d",
               HRSS_VERSION, n.cfg.system_code, n.cfg.area, n.cfg.workers);
     if (registry_open(n.cfg.data_dir, &n.reg, err) != 0) {
@@ -442,6 +452,7 @@ done:
     audit_close(n.audit); /* after the workers: writes what they queued */
     metrics_free(n.metrics);
     upstream_breakers_free();
+    upstream_tls_free();
     for (int i = 0; n.views != NULL && i < n.cfg.workers; i++)
         snapshot_view_release(&n.views[i]);
     free(n.views);

@@ -220,6 +220,9 @@ static void on_upstream(const upstream_answer *a, void *arg)
     case UPSTREAM_TOO_BIG:
         refuse(&t->r, HRSS_COMM_SYSTEM_ERROR, "provider response too large");
         break;
+    case UPSTREAM_TLS_FAILED:
+        refuse(&t->r, HRSS_COMM_SYSTEM_ERROR, "provider TLS handshake failed");
+        break;
     case UPSTREAM_BAD_URL:
         refuse(&t->r, HRSS_COMM_SYSTEM_ERROR, "service %s has no usable upstream URL",
                hrss_envelope_get(t->r.env, "serviceCode"));
@@ -234,15 +237,19 @@ static void on_upstream(const upstream_answer *a, void *arg)
                                         [UPSTREAM_FAILED] = "failed",
                                         [UPSTREAM_TOO_BIG] = "too_big",
                                         [UPSTREAM_CIRCUIT_OPEN] = "circuit_open",
-                                        [UPSTREAM_BAD_URL] = "bad_url"};
+                                        [UPSTREAM_BAD_URL] = "bad_url",
+                                        [UPSTREAM_TLS_FAILED] = "tls"};
     if (a->result == UPSTREAM_OK && a->status != 200 && t->r.p->o.metrics != NULL)
         metrics_upstream_error(t->r.p->o.metrics, t->r.worker, "http_status");
     else if (a->result != UPSTREAM_OK && a->result != UPSTREAM_CANCELLED &&
              t->r.p->o.metrics != NULL)
         metrics_upstream_error(t->r.p->o.metrics, t->r.worker, kinds[a->result]);
-    if (a->result != UPSTREAM_OK && a->result != UPSTREAM_CANCELLED)
-        log_event(NODE_LOG_WARN, "upstream_failed", "upstream=%s result=%d attempts=%d",
-                  log_quote(url, q, sizeof(q)), (int)a->result, a->attempts);
+    if (a->result != UPSTREAM_OK && a->result != UPSTREAM_CANCELLED) {
+        char dq[160];
+        log_event(NODE_LOG_WARN, "upstream_failed", "upstream=%s result=%d attempts=%d%s%s",
+                  log_quote(url, q, sizeof(q)), (int)a->result, a->attempts,
+                  a->detail ? " tls=" : "", a->detail ? log_quote(a->detail, dq, sizeof(dq)) : "");
+    }
     hrss_envelope_free(t->r.env);
     free(t);
 }

@@ -33,7 +33,6 @@
 #include <event2/keyvalq_struct.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 
 #include "carrier/carrier.h"
 #include "common/util.h"
@@ -41,6 +40,7 @@
 #include "db.h"
 #include "hrss/codes.h"
 #include "log.h"
+#include "net/tlsclient.h"
 #include "send.h"
 
 #define LANES 3
@@ -792,15 +792,7 @@ static void start_push(dispatch *d, int64_t msg, int attempts, const char *url, 
         SSL *ssl = SSL_new(d->cb_tls);
         if (ssl == NULL)
             abort();
-        unsigned char ip[16];
-        X509_VERIFY_PARAM *vp = SSL_get0_param(ssl);
-        if (inet_pton(AF_INET, host, ip) == 1 || inet_pton(AF_INET6, host, ip) == 1) {
-            X509_VERIFY_PARAM_set1_ip_asc(vp, host);
-        } else {
-            SSL_set_tlsext_host_name(ssl, host);
-            X509_VERIFY_PARAM_set_hostflags(vp, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-            X509_VERIFY_PARAM_set1_host(vp, host, 0);
-        }
+        tls_client_expect_host(ssl, host);
         struct bufferevent *bev = bufferevent_openssl_socket_new(
             d->base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
             BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
@@ -910,18 +902,10 @@ int dispatch_new(struct event_base *base, const sms_config *cfg, queue *q, acct_
     d->cb_timeout_ms = cfg->callback_timeout_ms;
     d->cb_backoff_ms = cfg->callback_backoff_ms > 0 ? cfg->callback_backoff_ms : 1;
     d->cb_retries = cfg->callback_retries;
-    d->cb_tls = SSL_CTX_new(TLS_client_method());
-    if (d->cb_tls == NULL)
-        abort();
-    SSL_CTX_set_min_proto_version(d->cb_tls, TLS1_2_VERSION);
-    SSL_CTX_set_verify(d->cb_tls, SSL_VERIFY_PEER, NULL);
-    if ((cfg->callback_ca_file != NULL
-             ? SSL_CTX_load_verify_locations(d->cb_tls, cfg->callback_ca_file, NULL)
-             : SSL_CTX_set_default_verify_paths(d->cb_tls)) != 1) {
-        snprintf(err, SMS_CONFIG_ERR_MAX, "[callback] ca_file %s: not a PEM file of certificates",
-                 cfg->callback_ca_file ? cfg->callback_ca_file : "(system store)");
-        ERR_clear_error();
-        SSL_CTX_free(d->cb_tls);
+    char tls_err[512];
+    d->cb_tls = tls_client_ctx_new(cfg->callback_ca_file, tls_err, sizeof(tls_err));
+    if (d->cb_tls == NULL) {
+        snprintf(err, SMS_CONFIG_ERR_MAX, "[callback] ca_file %.400s", tls_err);
         free(d);
         return -1;
     }

@@ -46,9 +46,10 @@ def free_port():
 
 class Provider:
     """A provider on 127.0.0.1: /card answers PROVIDER_BODY, /slow sleeps
-    longer than its service's timeout, /fail answers HTTP 500."""
+    longer than its service's timeout, /fail answers HTTP 500. With tls
+    (an ssl.SSLContext), over HTTPS."""
 
-    def __init__(self, port=0):
+    def __init__(self, port=0, tls=None):
         received = self.received = []
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -74,6 +75,8 @@ class Provider:
 
         http.server.ThreadingHTTPServer.daemon_threads = True
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        if tls is not None:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()

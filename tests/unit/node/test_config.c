@@ -61,6 +61,7 @@ static void values_and_defaults(void **state)
                     "[log]\nlevel = debug\naccess = off\n"
                     "[security]\nreplay_window = 300s\nreplay_max_entries = 5000\n"
                     "[upstream]\nbreaker_failures = 7\nbreaker_cooldown = 250ms\n"
+                    "ca_file = /etc/hrss/provider-ca.pem\n"
                     "[audit]\nretention = 2h\n";
     if (parse(&c, t, err) != 0)
         fail_msg("%s", err);
@@ -80,6 +81,7 @@ static void values_and_defaults(void **state)
     assert_int_equal(c.replay_max_entries, 5000);
     assert_int_equal(c.breaker_failures, 7);
     assert_int_equal(c.breaker_cooldown_ms, 250);
+    assert_string_equal(c.upstream_ca_file, "/etc/hrss/provider-ca.pem");
     node_config_free(&c);
 
     if (parse(&c, BASE "[http]\nlisten=127.0.0.1:1\n", err) != 0)
@@ -92,6 +94,7 @@ static void values_and_defaults(void **state)
     assert_int_equal(c.replay_max_entries, 1000000);
     assert_int_equal(c.breaker_failures, 5);
     assert_int_equal(c.breaker_cooldown_ms, 10000);
+    assert_null(c.upstream_ca_file); /* the system's store */
     node_config_free(&c);
 }
 
@@ -135,6 +138,7 @@ static const struct {
     {BASE "[security]\nreplay_max_entries = 0\n", "t.conf:6: '0' is not a count from 1"},
     {BASE "[upstream]\nbreaker_failures = 1001\n", "'1001' is not a failure count"},
     {BASE "[upstream]\nbreaker_cooldown = 5ms\n", "t.conf:6: '5ms' is not a duration from 10 ms"},
+    {BASE "[upstream]\nca_file = ca.pem\n", "t.conf:6: 'ca.pem' is not an absolute path"},
     {"[node]\narea = 110000\ndata_dir = /d\n[http]\nlisten=a:1\n",
      "t.conf: missing required key 'system_code' in [node]"},
     {"[node]\nsystem_code = S110000Y70P\narea = 110000\n[http]\nlisten=a:1\n",

@@ -1,0 +1,120 @@
+"""
+tests/integration/test_node_upstream_tls.py - https:// upstreams of the
+real hrss-node: the provider's certificate must chain to [upstream]
+ca_file and name the URL's IP address. Trusted: answers relayed byte for
+byte, also pipelined. Wrong name or an unknown CA: commStatus 20 "provider
+TLS handshake failed", the reason in the node's log, nothing reaches the
+provider's handler. SIGHUP reads the CA file again; a CA file that is not
+PEM stops the node from starting. Certificates are made with the openssl
+command line; the providers are Python's ssl module on 127.0.0.1.
+"""
+import os
+import shutil
+import signal
+import ssl
+import subprocess
+import sys
+import tempfile
+import threading
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from test_node_pipeline import (CALLER, NODE, PROVIDER_BODY, SECRET, Node,  # noqa: E402
+                                Provider, expect, sign)
+from test_sms_callback_tls import make_cert  # noqa: E402
+
+
+def tls_provider(crt, key):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(crt, key)
+    return Provider(tls=ctx)
+
+
+def doc(good, wrong, unknown):
+    def svc(code, port, pipeline=1):
+        return {"code": code, "name": code, "provider": "S110000Y70P",
+                "upstreams": [f"https://127.0.0.1:{port}/card"], "timeoutMs": 5000,
+                "retries": 0, "pipeline": pipeline}
+
+    services = [svc("S110000Y70PYTjb", good, 4), svc("S110000Y70PNAME", wrong),
+                svc("S110000Y70PUNCA", unknown)]
+    return {
+        "systems": [
+            {"code": CALLER, "name": "caller", "level": "B", "area": "100000",
+             "status": "active", "signature": "hmac-sm3", "secret": SECRET,
+             "allowedIps": ["127.0.0.1"]},
+            {"code": "S110000Y70P", "name": "provider", "level": "S", "area": "110000",
+             "status": "active", "signature": "sm3", "allowedIps": ["0.0.0.0/0"]}],
+        "services": services,
+        "grants": [{"caller": CALLER, "service": s["code"], "expires": None, "revoked": False}
+                   for s in services],
+    }
+
+
+@pytest.fixture(scope="module")
+def env():
+    tmp = tempfile.mkdtemp(prefix="hrss-utls-")
+    trusted = make_cert(tmp, "trusted", "IP:127.0.0.1")
+    wrong_name = make_cert(tmp, "wrongname", "DNS:provider.example")
+    unknown = make_cert(tmp, "unknown", "IP:127.0.0.1")
+    ca = os.path.join(tmp, "ca.pem")
+    with open(ca, "w") as f:  # trusted and wrongname, not unknown
+        f.write(open(trusted[0]).read() + open(wrong_name[0]).read())
+    provs = [tls_provider(*trusted), tls_provider(*wrong_name), tls_provider(*unknown)]
+    node = Node(tmp, f"[upstream]\nca_file = {ca}\nbreaker_failures = 1000\n")
+    node.import_registry(doc(*(p.port for p in provs)))
+    yield {"tmp": tmp, "node": node, "provs": provs, "ca": ca, "unknown": unknown}
+    assert node.stop() == 0
+    for p in provs:
+        p.stop()
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_trusted_provider_answers_relayed(env):
+    node, tmp = env["node"], env["tmp"]
+    raws = [sign(tmp).encode() for _ in range(8)]
+    assert node.post(raws[0]) == (200, "application/json", PROVIDER_BODY)
+    out = [None] * len(raws)
+
+    def one(i):
+        out[i] = node.post(raws[i])
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(1, len(raws))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert out[1:] == [(200, "application/json", PROVIDER_BODY)] * (len(raws) - 1)
+    assert len(env["provs"][0].received) == len(raws)
+
+
+def test_untrusted_providers_refused_before_any_byte(env):
+    node, tmp = env["node"], env["tmp"]
+    expect(node, sign(tmp, service="S110000Y70PNAME"), "20", "provider TLS handshake failed")
+    node.wait_log(r"event=upstream_failed .*tls=\"certificate: IP address mismatch\"", 5)
+    expect(node, sign(tmp, service="S110000Y70PUNCA"), "20", "provider TLS handshake failed")
+    node.wait_log(r"event=upstream_failed .*tls=\"certificate: self-signed certificate\"", 5)
+    assert env["provs"][1].received == [] and env["provs"][2].received == []
+
+
+def test_sighup_reads_the_ca_file_again(env):
+    node, tmp = env["node"], env["tmp"]
+    with open(env["ca"], "a") as f:
+        f.write(open(env["unknown"][0]).read())
+    node.proc.send_signal(signal.SIGHUP)
+    node.wait_log("event=reloaded", 10)
+    status, ctype, body = node.post(sign(tmp, service="S110000Y70PUNCA").encode())
+    assert (status, body) == (200, PROVIDER_BODY)
+
+
+def test_ca_file_not_pem_stops_the_start(tmp_path):
+    bad = tmp_path / "ca.pem"
+    bad.write_text("not a certificate\n")
+    conf = tmp_path / "node.conf"
+    conf.write_text(f"[node]\nsystem_code = B100000N0D1\narea = 100000\n"
+                    f"data_dir = {tmp_path}/data\n[http]\nlisten = 127.0.0.1:0\n"
+                    f"[upstream]\nca_file = {bad}\n")
+    r = subprocess.run([NODE, "--config", str(conf)], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2
+    assert f"{bad}: not a PEM file of certificates" in r.stderr
