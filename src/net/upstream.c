@@ -679,7 +679,9 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg)
         attempt_failed(c, UPSTREAM_TIMEOUT);
         return;
     }
-    int connecting = u->state == U_CONNECTING;
+    /* no connection made yet (TCP or TLS): nothing went out, the next URL
+     * may be tried */
+    int connecting = u->state == U_CONNECTING || u->state == U_HANDSHAKE;
     for (int i = u->n_done; i < u->n_q; i++)
         if (u->q[i] == c) {
             u->q[i] = NULL;

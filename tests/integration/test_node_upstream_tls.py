@@ -11,6 +11,7 @@ command line; the providers are Python's ssl module on 127.0.0.1.
 import os
 import shutil
 import signal
+import socket
 import ssl
 import subprocess
 import sys
@@ -31,14 +32,39 @@ def tls_provider(crt, key):
     return Provider(tls=ctx)
 
 
-def doc(good, wrong, unknown):
-    def svc(code, port, pipeline=1):
-        return {"code": code, "name": code, "provider": "S110000Y70P",
-                "upstreams": [f"https://127.0.0.1:{port}/card"], "timeoutMs": 5000,
-                "retries": 0, "pipeline": pipeline}
+class Mute:
+    """Accepts connections and never says a word (no TLS handshake)."""
 
-    services = [svc("S110000Y70PYTjb", good, 4), svc("S110000Y70PNAME", wrong),
-                svc("S110000Y70PUNCA", unknown)]
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.conns = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                self.conns.append(self.sock.accept()[0])
+            except OSError:
+                return
+
+    def stop(self):
+        self.sock.close()
+        for c in self.conns:
+            c.close()
+
+
+def doc(good, wrong, unknown, mute):
+    def svc(code, ports, pipeline=1, timeout=5000, retries=0):
+        return {"code": code, "name": code, "provider": "S110000Y70P",
+                "upstreams": [f"https://127.0.0.1:{p}/card" for p in ports],
+                "timeoutMs": timeout, "retries": retries, "pipeline": pipeline}
+
+    services = [svc("S110000Y70PYTjb", [good], 4), svc("S110000Y70PNAME", [wrong]),
+                svc("S110000Y70PUNCA", [unknown]),
+                svc("S110000Y70PMUTE", [mute, good], timeout=300, retries=1)]
     return {
         "systems": [
             {"code": CALLER, "name": "caller", "level": "B", "area": "100000",
@@ -62,12 +88,15 @@ def env():
     with open(ca, "w") as f:  # trusted and wrongname, not unknown
         f.write(open(trusted[0]).read() + open(wrong_name[0]).read())
     provs = [tls_provider(*trusted), tls_provider(*wrong_name), tls_provider(*unknown)]
+    mute = Mute()
     node = Node(tmp, f"[upstream]\nca_file = {ca}\nbreaker_failures = 1000\n")
-    node.import_registry(doc(*(p.port for p in provs)))
-    yield {"tmp": tmp, "node": node, "provs": provs, "ca": ca, "unknown": unknown}
+    node.import_registry(doc(*(p.port for p in provs), mute.port))
+    yield {"tmp": tmp, "node": node, "provs": provs, "ca": ca, "unknown": unknown,
+           "mute": mute}
     assert node.stop() == 0
     for p in provs:
         p.stop()
+    mute.stop()
     shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -96,6 +125,16 @@ def test_untrusted_providers_refused_before_any_byte(env):
     expect(node, sign(tmp, service="S110000Y70PUNCA"), "20", "provider TLS handshake failed")
     node.wait_log(r"event=upstream_failed .*tls=\"certificate: self-signed certificate\"", 5)
     assert env["provs"][1].received == [] and env["provs"][2].received == []
+
+
+def test_handshake_without_answer_tries_the_next_url(env):
+    # the first URL takes the connection and never answers the handshake:
+    # nothing went out, so at its timeout the call goes to the next URL
+    node, tmp = env["node"], env["tmp"]
+    for _ in range(4):
+        status, ctype, body = node.post(sign(tmp, service="S110000Y70PMUTE").encode())
+        assert (status, body) == (200, PROVIDER_BODY)
+    assert len(env["mute"].conns) >= 1
 
 
 def test_sighup_reads_the_ca_file_again(env):
