@@ -626,7 +626,8 @@ int survey_match(sqlite3 *db, const char *phone, const char *text, int64_t now,
     }
     if (!valid) {
         out->status = SURVEY_INVALID;
-        out->reply = "survey_invalid";
+        /* with several surveys open, the reply says which code to use */
+        out->reply = nopen > 1 ? "survey_invalid_code" : "survey_invalid";
         if (choices_of(db, target->id, out->choices, sizeof(out->choices)) != 0)
             rc = HRSS_EIO;
         goto done;
@@ -651,22 +652,22 @@ done:
     return rc;
 }
 
-char *survey_reply_text(sqlite3 *db, const survey_match_result *m, size_t max_chars, char *err,
-                        size_t errlen)
+char *survey_reply_text(sqlite3 *db, const survey_match_result *m, const sms_replies *replies,
+                        size_t max_chars, char *err, size_t errlen)
 {
-    if (m->status == SURVEY_AMBIGUOUS) {
+    if (m->status == SURVEY_AMBIGUOUS || m->status == SURVEY_INVALID) {
+        const char *tmpl = sms_replies_get(replies, m->reply);
+        if (tmpl == NULL) {
+            snprintf(err, errlen, "no reply template %s", m->reply);
+            return NULL;
+        }
         char example[SURVEY_CODE_MAX + 1];
-        size_t k = strcspn(m->codes, " ");
-        snprintf(example, sizeof(example), "%.*s", (int)k, m->codes);
-        const sms_var vars[] = {{"codes", m->codes}, {"example", example}};
-        return sms_render("您有多项调查待回复，请回复编号#答案，如${example}#1。编号：${codes}",
-                          vars, HRSS_ARRAY_LEN(vars), max_chars, err, errlen);
-    }
-    if (m->status == SURVEY_INVALID) {
-        const sms_var vars[] = {{"code", m->reply_code}, {"choices", m->choices}};
-        return sms_render(m->nopen > 1 ? "答案无效，请回复${code}#加答案：${choices}"
-                                       : "答案无效，请回复：${choices}",
-                          vars, HRSS_ARRAY_LEN(vars), max_chars, err, errlen);
+        snprintf(example, sizeof(example), "%.*s", (int)strcspn(m->codes, " "), m->codes);
+        const sms_var vars[] = {{"choices", m->choices},
+                                {"code", m->reply_code},
+                                {"codes", m->codes},
+                                {"example", example}};
+        return sms_render(tmpl, vars, HRSS_ARRAY_LEN(vars), max_chars, err, errlen);
     }
     if (m->status != SURVEY_RECORDED) {
         snprintf(err, errlen, "no reply: the text is not an answer");

@@ -45,6 +45,7 @@
 #include <sqlite3.h>
 
 #include "hrss/person.h"
+#include "reply.h"
 
 #define SURVEY_ERR_MAX 160
 #define SURVEY_ANSWERS_MAX 9      /* answers of one survey */
@@ -105,7 +106,8 @@ char *survey_question_text(sqlite3 *db, int64_t id, const char *phone, size_t ma
 typedef enum survey_match_status {
     SURVEY_NO_MATCH = 0, /* not an answer: the text goes on to the command engine */
     SURVEY_RECORDED,     /* answer recorded; reply "survey_thanks" */
-    SURVEY_INVALID,      /* not one of the survey's answers; reply "survey_invalid" */
+    SURVEY_INVALID,      /* not one of the survey's answers; reply "survey_invalid"
+                          * ("survey_invalid_code" when several are open) */
     SURVEY_AMBIGUOUS,    /* several open, no known code; reply "survey_ambiguous" */
 } survey_match_status;
 
@@ -129,11 +131,13 @@ typedef struct survey_match_result {
 int survey_match(sqlite3 *db, const char *phone, const char *text, int64_t now,
                  survey_match_result *out);
 
-/* The reply for a match that is not SURVEY_NO_MATCH: the survey's thank-you
- * text, the valid answers, or the codes to use, within max_chars characters
- * (0: no limit). malloc'd text or NULL with err. */
-char *survey_reply_text(sqlite3 *db, const survey_match_result *m, size_t max_chars, char *err,
-                        size_t errlen);
+/* The reply for a match that is not SURVEY_NO_MATCH, within max_chars
+ * characters (0: no limit): the survey's own thank-you text, or the
+ * template m->reply of replies (the valid answers, or the codes to use:
+ * ${choices}, ${code}, ${codes}, ${example}). malloc'd text or NULL with
+ * err. */
+char *survey_reply_text(sqlite3 *db, const survey_match_result *m, const sms_replies *replies,
+                        size_t max_chars, char *err, size_t errlen);
 
 /* Reminders: takes up to limit recipients of survey id who have not
  * answered and have had fewer than the survey's max_reminders reminders,

@@ -435,24 +435,10 @@ static void handle(uworker *w, const mo_item *m)
             reply_try_later(w);
             what = "try_later";
         } else if (sm.status != SURVEY_NO_MATCH) {
-            char *t;
-            if (sm.status == SURVEY_RECORDED) {
-                /* the survey's own thank-you text, set by its business system */
-                t = survey_reply_text(w->db, &sm, u->room, why, sizeof(why));
-            } else {
-                char example[SURVEY_CODE_MAX + 1];
-                snprintf(example, sizeof(example), "%.*s", (int)strcspn(sm.codes, " "),
-                         sm.codes);
-                const sms_var vars[] = {{"choices", sm.choices},
-                                        {"code", sm.reply_code},
-                                        {"codes", sm.codes},
-                                        {"example", example}};
-                const char *name = sm.status == SURVEY_AMBIGUOUS ? "survey_ambiguous"
-                                   : sm.nopen > 1                ? "survey_invalid_code"
-                                                                 : "survey_invalid";
-                t = sms_render(sms_replies_get(atomic_load(&u->replies), name), vars, 4,
-                               u->room, why, sizeof(why));
-            }
+            /* the survey's own thank-you text, set by its business system,
+             * or the province's template */
+            char *t = survey_reply_text(w->db, &sm, atomic_load(&u->replies), u->room, why,
+                                        sizeof(why));
             if (t == NULL) {
                 sms_log(SMS_LOG_ERROR, "reply_failed", "mo=%lld why=\"%s\"", (long long)m->id,
                         why);

@@ -32,6 +32,9 @@ typedef struct fixture {
     sqlite3 *db;
 } fixture;
 
+/* the shipped reply templates (etc/sms-replies.json): the texts a citizen gets */
+static sms_replies *replies;
+
 static const survey_answer satisfaction[] = {
     {"1", "满意"}, {"2", "基本满意"}, {"3", "不满意"}};
 
@@ -249,7 +252,7 @@ static void test_one_open_survey(void **state)
     assert_int_equal(m.survey_id, id);
     assert_string_equal(m.answer, "1");
     assert_false(m.replaced);
-    char *t = survey_reply_text(f->db, &m, ROOM, err, sizeof(err));
+    char *t = survey_reply_text(f->db, &m, replies, ROOM, err, sizeof(err));
     assert_string_equal(t, "感谢您的评价！");
     free(t);
 
@@ -266,7 +269,7 @@ static void test_one_open_survey(void **state)
     assert_string_equal(m.reply, "survey_invalid");
     assert_int_equal(m.survey_id, id);
     assert_string_equal(m.choices, "1满意 2基本满意 3不满意");
-    t = survey_reply_text(f->db, &m, ROOM, err, sizeof(err));
+    t = survey_reply_text(f->db, &m, replies, ROOM, err, sizeof(err));
     assert_string_equal(t, "答案无效，请回复：1满意 2基本满意 3不满意");
     free(t);
     assert_int_equal(match(f->db, "13800138000", "X", T0 + 4, &m), SURVEY_INVALID);
@@ -334,7 +337,7 @@ static void test_two_open_surveys(void **state)
     assert_string_equal(m.reply, "survey_ambiguous");
     assert_int_equal(m.survey_id, 0);
     assert_string_equal(m.codes, "2301 2302");
-    char *t = survey_reply_text(f->db, &m, ROOM, err, sizeof(err));
+    char *t = survey_reply_text(f->db, &m, replies, ROOM, err, sizeof(err));
     assert_string_equal(t, "您有多项调查待回复，请回复编号#答案，如2301#1。编号：2301 2302");
     free(t);
     /* an unknown code is ambiguous too */
@@ -345,8 +348,9 @@ static void test_two_open_surveys(void **state)
     assert_int_equal(match(f->db, "13800138000", "2301 1", T0, &m), SURVEY_RECORDED);
     assert_int_equal(m.survey_id, a);
     assert_int_equal(match(f->db, "13800138000", "2301#7", T0, &m), SURVEY_INVALID);
+    assert_string_equal(m.reply, "survey_invalid_code");
     assert_int_equal(m.survey_id, a);
-    t = survey_reply_text(f->db, &m, ROOM, err, sizeof(err));
+    t = survey_reply_text(f->db, &m, replies, ROOM, err, sizeof(err));
     assert_string_equal(t, "答案无效，请回复2301#加答案：1满意 2基本满意 3不满意");
     free(t);
 
@@ -632,5 +636,15 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_concurrent_answers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_reminders, setup, teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    char path[1024], err[256];
+    const char *src = getenv("HRSS_SOURCE_DIR");
+    snprintf(path, sizeof(path), "%s/etc/sms-replies.json", src ? src : ".");
+    replies = sms_replies_load_file(path, NULL, ROOM, err);
+    if (replies == NULL) {
+        fprintf(stderr, "%s\n", err);
+        return 1;
+    }
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    sms_replies_free(replies);
+    return rc;
 }
