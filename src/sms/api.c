@@ -359,11 +359,7 @@ void api_send(api *a, hserver_req *req, int worker)
                 dup = strcmp(job->dest[k].mobile, d->mobile) == 0;
             if (dup)
                 continue;
-            d->op = sms_segments_lookup(&a->segments, d->mobile);
-            d->code = d->op == SMS_OP_NONE ||
-                              (a->operators_served != 0 && !(a->operators_served & (1 << d->op)))
-                          ? SMS_CODE_OPERATOR
-                          : SMS_CODE_OK;
+            send_dest_route(d, &a->segments, a->operators_served);
         }
         job->n_dest++;
     }

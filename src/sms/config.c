@@ -590,3 +590,11 @@ int sms_config_load(sms_config *c, const char *path, char err[SMS_CONFIG_ERR_MAX
     free(text);
     return rc;
 }
+
+int sms_config_operators_served(const sms_config *c)
+{
+    int served = 0;
+    for (int i = 0; i < c->n_carriers; i++)
+        served |= c->carriers[i].operators;
+    return served;
+}

@@ -94,6 +94,10 @@ typedef struct sms_config {
 void sms_config_init(sms_config *c);
 void sms_config_free(sms_config *c);
 
+/* The carriers the configured links serve: a bit per sms_operator (0 when
+ * there is no link). */
+int sms_config_operators_served(const sms_config *c);
+
 /* Parses text[0..len) named `name`. Returns 0, or -1 with err =
  * "NAME:LINE: message"; c must be freed either way. */
 int sms_config_parse(sms_config *c, const char *name, const char *text, size_t len,

@@ -348,10 +348,8 @@ int sms_daemon_run(const char *config_path)
         sms_log(SMS_LOG_ERROR, "dispatch_failed", "error=%s", sms_log_quote(err, q, sizeof(q)));
         goto done;
     }
-    int served = 0;
-    for (int i = 0; i < d.cfg.n_carriers; i++)
-        served |= d.cfg.carriers[i].operators;
-    api_options ao = {&d.cfg, &d.accounts, d.q, d.cfg.workers, served, on_queued, d.disp};
+    api_options ao = {&d.cfg, &d.accounts, d.q, d.cfg.workers,
+                      sms_config_operators_served(&d.cfg), on_queued, d.disp};
     d.api = api_new(&ao);
     uplink_options uo = {&d.cfg, d.q, &d.accounts, on_queued, d.disp};
     if (uplink_new(&uo, &d.up, err) != 0 || (d.up != NULL && uplink_start(d.up, err) != 0)) {

@@ -469,3 +469,11 @@ void queue_free(queue *q)
     pthread_cond_destroy(&q->cv);
     free(q);
 }
+
+void send_dest_route(send_dest *d, const sms_segments *segs, int served)
+{
+    d->op = sms_segments_lookup(segs, d->mobile);
+    d->code = d->op == SMS_OP_NONE || (served != 0 && !(served & (1 << d->op)))
+                  ? SMS_CODE_OPERATOR
+                  : SMS_CODE_OK;
+}

@@ -46,6 +46,12 @@ typedef struct send_dest {
     int64_t id; /* msgs.id when queued */
 } send_dest;
 
+/* Routes d, whose mobile is normalised: its carrier by the number's
+ * segment, and its code: SMS_CODE_OPERATOR when no carrier serves the
+ * segment or the platform has no link to that carrier (served: a bit per
+ * sms_operator, 0 for every one), else SMS_CODE_OK. */
+void send_dest_route(send_dest *d, const sms_segments *segs, int served);
+
 /* A send request, ready for the queue (api.c fills it). */
 typedef struct send_job {
     qjob job;

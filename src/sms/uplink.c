@@ -72,6 +72,7 @@ struct uplink {
     char *data_dir;
     char *account;         /* replies are sent as this account */
     sms_segments segments;
+    int served; /* carriers with a link (sms_config_operators_served) */
     int64_t validity_ms;
     int max_parts;
     size_t room;           /* characters of a reply, the signature left out */
@@ -191,8 +192,17 @@ static send_job *make_send(uplink *u, const char *app, const char *signature, co
     s->n_dest = 1;
     snprintf(s->dest->given, sizeof(s->dest->given), "%s", phone);
     snprintf(s->dest->mobile, sizeof(s->dest->mobile), "%s", phone);
-    s->dest->op = sms_segments_lookup(&u->segments, phone);
-    s->dest->code = s->dest->op == SMS_OP_NONE ? SMS_CODE_OPERATOR : SMS_CODE_OK;
+    /* the same routing as a business system's message to that number: a
+     * number whose carrier has no link (a ported number that wrote in
+     * through another carrier's link, say) cannot be answered */
+    send_dest_route(s->dest, &u->segments, u->served);
+    if (s->dest->code != SMS_CODE_OK) {
+        snprintf(why, whylen, "no link to the carrier of the number");
+        free(s->dest);
+        free(s);
+        free(signed_text);
+        return NULL;
+    }
     snprintf(s->app, sizeof(s->app), "%s", app);
     s->content = signed_text;
     s->parts = m.parts;
@@ -648,6 +658,7 @@ int uplink_new(const uplink_options *o, uplink **out, char err[SMS_CONFIG_ERR_MA
     if (u->data_dir == NULL || u->account == NULL)
         abort();
     u->segments = c->segments;
+    u->served = sms_config_operators_served(c);
     u->validity_ms = c->validity_ms;
     u->max_parts = c->max_parts;
     bind_policy_default(&u->policy);
