@@ -126,6 +126,22 @@ def registry(provider_port, refused_port, breaker_port):
     }
 
 
+def one_caller_registry(services):
+    """A registry of the test caller (hmac-sm3) and provider S110000Y70P,
+    the given services of that provider, each granted to the caller."""
+    return {
+        "systems": [
+            {"code": CALLER, "name": "caller", "level": "B", "area": "100000",
+             "status": "active", "signature": "hmac-sm3", "secret": SECRET,
+             "allowedIps": ["127.0.0.1"]},
+            {"code": "S110000Y70P", "name": "provider", "level": "S", "area": "110000",
+             "status": "active", "signature": "sm3", "allowedIps": ["0.0.0.0/0"]}],
+        "services": services,
+        "grants": [{"caller": CALLER, "service": s["code"], "expires": None, "revoked": False}
+                   for s in services],
+    }
+
+
 class Node:
     def __init__(self, tmp, extra="", workers=2):
         self.data = os.path.join(tmp, "data")

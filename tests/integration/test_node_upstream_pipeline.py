@@ -32,7 +32,7 @@ import time
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from test_node_pipeline import CALLER, SECRET, Node, resign, sign  # noqa: E402
+from test_node_pipeline import Node, one_caller_registry, resign, sign  # noqa: E402
 
 
 class PipeProvider:
@@ -143,17 +143,7 @@ def doc(port):
                 svc("S110000Y70PCLOS", "/close", 8), svc("S110000Y70PREST", "/reset", 8),
                 svc("S110000Y70PSLOA", "/ordered", 8, timeout=300),
                 svc("S110000Y70PFSTB", "/ordered", 8, timeout=5000)]
-    return {
-        "systems": [
-            {"code": CALLER, "name": "caller", "level": "B", "area": "100000",
-             "status": "active", "signature": "hmac-sm3", "secret": SECRET,
-             "allowedIps": ["127.0.0.1"]},
-            {"code": "S110000Y70P", "name": "provider", "level": "S", "area": "110000",
-             "status": "active", "signature": "sm3", "allowedIps": ["0.0.0.0/0"]}],
-        "services": services,
-        "grants": [{"caller": CALLER, "service": s["code"], "expires": None, "revoked": False}
-                   for s in services],
-    }
+    return one_caller_registry(services)
 
 
 @pytest.fixture(scope="module")

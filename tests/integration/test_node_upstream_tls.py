@@ -21,8 +21,8 @@ import threading
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from test_node_pipeline import (CALLER, NODE, PROVIDER_BODY, SECRET, Node,  # noqa: E402
-                                Provider, expect, sign)
+from test_node_pipeline import (NODE, PROVIDER_BODY, Node, Provider,  # noqa: E402
+                                expect, one_caller_registry, sign)
 from test_sms_callback_tls import make_cert  # noqa: E402
 
 
@@ -65,17 +65,7 @@ def doc(good, wrong, unknown, mute):
     services = [svc("S110000Y70PYTjb", [good], 4), svc("S110000Y70PNAME", [wrong]),
                 svc("S110000Y70PUNCA", [unknown]),
                 svc("S110000Y70PMUTE", [mute, good], timeout=300, retries=1)]
-    return {
-        "systems": [
-            {"code": CALLER, "name": "caller", "level": "B", "area": "100000",
-             "status": "active", "signature": "hmac-sm3", "secret": SECRET,
-             "allowedIps": ["127.0.0.1"]},
-            {"code": "S110000Y70P", "name": "provider", "level": "S", "area": "110000",
-             "status": "active", "signature": "sm3", "allowedIps": ["0.0.0.0/0"]}],
-        "services": services,
-        "grants": [{"caller": CALLER, "service": s["code"], "expires": None, "revoked": False}
-                   for s in services],
-    }
+    return one_caller_registry(services)
 
 
 @pytest.fixture(scope="module")
