@@ -574,17 +574,26 @@ static void schedule_attempt(call *c)
     event_active(&c->kick, EV_TIMEOUT, 1);
 }
 
-/* The attempt failed before anything reached the upstream. */
-static void attempt_unreachable(call *c)
+/* The attempt failed before anything reached the upstream: no connection
+ * (UPSTREAM_UNREACHABLE) or no TLS session (UPSTREAM_TLS_FAILED, c->why
+ * says why). The next URL may be tried; last is the answer when no attempt
+ * is left. */
+static void attempt_not_made(call *c, upstream_result last)
 {
-    c->t->addrlen = 0; /* look the name up again next time */
+    if (last == UPSTREAM_UNREACHABLE)
+        c->t->addrlen = 0; /* look the name up again next time */
     breaker_report(c->t->url, 0);
     if (c->attempts_left > 0) {
         event_del(&c->timer);
         schedule_attempt(c);
         return;
     }
-    finish(c, UPSTREAM_UNREACHABLE, 0, NULL, 0);
+    finish(c, last, 0, NULL, 0);
+}
+
+static void attempt_unreachable(call *c)
+{
+    attempt_not_made(c, UPSTREAM_UNREACHABLE);
 }
 
 /* The attempt failed after the request (or part of it) went out. */
@@ -592,19 +601,6 @@ static void attempt_failed(call *c, upstream_result r)
 {
     breaker_report(c->t->url, 0);
     finish(c, r, 0, NULL, 0);
-}
-
-/* The TLS handshake failed (c->why says why): nothing was sent; the next
- * URL may be tried, as after a connection that could not be made. */
-static void attempt_tls_failed(call *c)
-{
-    breaker_report(c->t->url, 0);
-    if (c->attempts_left > 0) {
-        event_del(&c->timer);
-        schedule_attempt(c);
-        return;
-    }
-    finish(c, UPSTREAM_TLS_FAILED, 0, NULL, 0);
 }
 
 /* Starts c again, from the loop, as if this attempt had not been made:
@@ -654,7 +650,7 @@ static void batch_abort_why(uconn *u, int how, upstream_result first, upstream_r
     for (int i = 0; i < n; i++) {
         if (how == ABORT_TLS) {
             snprintf(cs[i]->why, sizeof(cs[i]->why), "%s", why);
-            attempt_tls_failed(cs[i]);
+            attempt_not_made(cs[i], UPSTREAM_TLS_FAILED);
         } else if (how == ABORT_AGAIN || (!out[i] && reused))
             attempt_again(cs[i]);
         else if (!out[i])

@@ -23,7 +23,7 @@ import pytest
 sys.path.insert(0, os.path.dirname(__file__))
 from test_node_pipeline import (NODE, PROVIDER_BODY, Node, Provider,  # noqa: E402
                                 expect, one_caller_registry, sign)
-from test_sms_callback_tls import make_cert  # noqa: E402
+from test_sms_callback_tls import make_certs  # noqa: E402
 
 
 def tls_provider(crt, key):
@@ -71,12 +71,7 @@ def doc(good, wrong, unknown, mute):
 @pytest.fixture(scope="module")
 def env():
     tmp = tempfile.mkdtemp(prefix="hrss-utls-")
-    trusted = make_cert(tmp, "trusted", "IP:127.0.0.1")
-    wrong_name = make_cert(tmp, "wrongname", "DNS:provider.example")
-    unknown = make_cert(tmp, "unknown", "IP:127.0.0.1")
-    ca = os.path.join(tmp, "ca.pem")
-    with open(ca, "w") as f:  # trusted and wrongname, not unknown
-        f.write(open(trusted[0]).read() + open(wrong_name[0]).read())
+    trusted, wrong_name, unknown, ca = make_certs(tmp, "provider.example")
     provs = [tls_provider(*trusted), tls_provider(*wrong_name), tls_provider(*unknown)]
     mute = Mute()
     node = Node(tmp, f"[upstream]\nca_file = {ca}\nbreaker_failures = 1000\n")

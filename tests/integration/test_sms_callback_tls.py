@@ -35,6 +35,19 @@ def make_cert(d, name, san):
     return crt, key
 
 
+def make_certs(d, wrong_dns):
+    """Three self-signed certificates and a CA file: "trusted" (for
+    127.0.0.1) and "wrongname" (for wrong_dns) are in the CA file, "unknown"
+    (for 127.0.0.1) is not. Returns (trusted, wrong_name, unknown, ca)."""
+    trusted = make_cert(d, "trusted", "IP:127.0.0.1")
+    wrong_name = make_cert(d, "wrongname", "DNS:" + wrong_dns)
+    unknown = make_cert(d, "unknown", "IP:127.0.0.1")
+    ca = os.path.join(d, "ca.pem")
+    with open(ca, "w") as f:
+        f.write(open(trusted[0]).read() + open(wrong_name[0]).read())
+    return trusted, wrong_name, unknown, ca
+
+
 class TlsSink:
     """An HTTPS server that records the reports pushed to it."""
 
@@ -69,12 +82,7 @@ class TlsSink:
 
 def test_https_callbacks_verified():
     with tempfile.TemporaryDirectory() as tmp:
-        trusted = make_cert(tmp, "trusted", "IP:127.0.0.1")
-        wrong_name = make_cert(tmp, "wrongname", "DNS:reports.example")
-        unknown = make_cert(tmp, "unknown", "IP:127.0.0.1")
-        ca = os.path.join(tmp, "ca.pem")
-        with open(ca, "w") as f:  # trusted and wrongname, not unknown
-            f.write(open(trusted[0]).read() + open(wrong_name[0]).read())
+        trusted, wrong_name, unknown, ca = make_certs(tmp, "reports.example")
         good, bad_name, bad_ca = TlsSink(*trusted), TlsSink(*wrong_name), TlsSink(*unknown)
         sim = Sim("cmpp", "--report-delay", "0.02")
         s = None
