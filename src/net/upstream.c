@@ -314,6 +314,7 @@ struct call {
     int attempts_left;
     int attempts;
     int batch_max;
+    int batch; /* answered: the calls of its write */
     const char *content_type;
     const char *body;
     size_t len;
@@ -418,7 +419,8 @@ static void finish(call *c, upstream_result r, int status, const char *body, siz
     upstream_answer a = {r,          status,
                          body,       len,
                          c->attempts, c->t ? c->t->url : NULL,
-                         r == UPSTREAM_TLS_FAILED ? c->why : NULL};
+                         r == UPSTREAM_TLS_FAILED ? c->why : NULL,
+                         r == UPSTREAM_OK ? c->batch : 0};
     c->done(&a, c->arg);
     call_release(c);
 }
@@ -1028,6 +1030,7 @@ static int answer_next(uconn *u, int status, size_t body_off, size_t body_len, s
         event_del(&c->timer);
         c->conn = NULL;
         breaker_report(t->url, status < 500);
+        c->batch = u->n_q;
         finish(c, UPSTREAM_OK, status, body, body_len);
     }
     if (u->n_done < u->n_q) {

@@ -83,6 +83,7 @@ typedef struct upstream_answer {
     int attempts;
     const char *url; /* the last URL tried (NULL when none) */
     const char *detail; /* UPSTREAM_TLS_FAILED: why, for the log (else NULL) */
+    int batch; /* UPSTREAM_OK: the calls that went out in the same write (1: alone) */
 } upstream_answer;
 
 typedef void (*upstream_done_fn)(const upstream_answer *a, void *arg);

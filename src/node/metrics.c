@@ -28,6 +28,10 @@ static const long bounds_us[] = {1000,   2500,   5000,    10000,   25000,   5000
                                  250000, 500000, 1000000, 2500000, 5000000, 10000000};
 #define N_BOUNDS ((int)HRSS_ARRAY_LEN(bounds_us))
 
+/* upper bounds of a batch (calls in one write to a provider); then +Inf */
+static const int bounds_batch[] = {1, 2, 4, 8, 16, 32};
+#define N_BATCH ((int)HRSS_ARRAY_LEN(bounds_batch))
+
 typedef struct key {
     char service[16];
     char caller[12];
@@ -53,6 +57,8 @@ typedef struct shard {
     uint64_t total;
     kind_count kinds[KINDS_MAX];
     int n_kinds;
+    uint64_t batch_buckets[N_BATCH + 1];
+    uint64_t batch_sum, batch_count;
 } shard;
 
 struct metrics {
@@ -125,14 +131,16 @@ static entry *slot_locked(shard *s, const key *k)
 }
 
 void metrics_txn(metrics *m, int worker, const char *service, const char *caller,
-                 const char *outcome, long us)
+                 const char *outcome, long us, int batch)
 {
     shard *s = &m->shards[worker];
     key k;
-    int b = 0;
+    int b = 0, bb = 0;
     key_set(&k, service, caller, outcome);
     while (b < N_BOUNDS && us > bounds_us[b])
         b++;
+    while (bb < N_BATCH && batch > bounds_batch[bb])
+        bb++;
     pthread_mutex_lock(&s->mu);
     entry *e = slot_locked(s, &k);
     if (e == NULL) {
@@ -144,6 +152,11 @@ void metrics_txn(metrics *m, int worker, const char *service, const char *caller
     s->buckets[b]++;
     s->sum_us += (uint64_t)(us > 0 ? us : 0);
     s->total++;
+    if (batch > 0) {
+        s->batch_buckets[bb]++;
+        s->batch_sum += (uint64_t)batch;
+        s->batch_count++;
+    }
     pthread_mutex_unlock(&s->mu);
 }
 
@@ -214,6 +227,7 @@ char *metrics_render(metrics *m, size_t *len)
     size_t cap = (size_t)m->workers * TAB_MAX, n = 0;
     entry *all = malloc((cap ? cap : 1) * sizeof(entry));
     uint64_t buckets[N_BOUNDS + 1] = {0}, sum_us = 0, total = 0;
+    uint64_t batch_buckets[N_BATCH + 1] = {0}, batch_sum = 0, batch_count = 0;
     kind_count kinds[KINDS_MAX * 4];
     int n_kinds = 0;
     hrss_buf b;
@@ -230,6 +244,10 @@ char *metrics_render(metrics *m, size_t *len)
             buckets[i] += s->buckets[i];
         sum_us += s->sum_us;
         total += s->total;
+        for (int i = 0; i <= N_BATCH; i++)
+            batch_buckets[i] += s->batch_buckets[i];
+        batch_sum += s->batch_sum;
+        batch_count += s->batch_count;
         for (int i = 0; i < s->n_kinds; i++) {
             int j;
             for (j = 0; j < n_kinds; j++)
@@ -275,6 +293,21 @@ char *metrics_render(metrics *m, size_t *len)
         "hrss_node_transaction_duration_seconds_sum %.6f\n"
         "hrss_node_transaction_duration_seconds_count %llu\n",
         (unsigned long long)total, (double)sum_us / 1e6, (unsigned long long)total);
+    put(&b, "# HELP hrss_node_upstream_batch_calls Provider answers, by the number of calls "
+            "that went out in the same write (1: alone; see the service's pipeline).\n"
+            "# TYPE hrss_node_upstream_batch_calls histogram\n");
+    cum = 0;
+    for (int i = 0; i < N_BATCH; i++) {
+        cum += batch_buckets[i];
+        put(&b, "hrss_node_upstream_batch_calls_bucket{le=\"%d\"} %llu\n", bounds_batch[i],
+            (unsigned long long)cum);
+    }
+    put(&b,
+        "hrss_node_upstream_batch_calls_bucket{le=\"+Inf\"} %llu\n"
+        "hrss_node_upstream_batch_calls_sum %llu\n"
+        "hrss_node_upstream_batch_calls_count %llu\n",
+        (unsigned long long)batch_count, (unsigned long long)batch_sum,
+        (unsigned long long)batch_count);
     put(&b, "# HELP hrss_node_upstream_errors_total Failed upstream calls, by kind.\n"
             "# TYPE hrss_node_upstream_errors_total counter\n");
     for (int i = 0; i < n_kinds; i++)

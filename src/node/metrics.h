@@ -26,9 +26,11 @@ void metrics_free(metrics *m); /* NULL is a no-op */
 
 /* One answered transaction: service and caller codes ("-" when unknown),
  * outcome ("relayed", a commStatus such as "30", or an HTTP error code such
- * as "bad_envelope"), latency in microseconds. */
+ * as "bad_envelope"), latency in microseconds, and batch: for an answer of
+ * the provider, the calls that went out in the same write as this one (1:
+ * alone; see the service's pipeline), else 0. */
 void metrics_txn(metrics *m, int worker, const char *service, const char *caller,
-                 const char *outcome, long us);
+                 const char *outcome, long us, int batch);
 
 /* One failed upstream call; kind is a short word ("timeout"...). */
 void metrics_upstream_error(metrics *m, int worker, const char *kind);

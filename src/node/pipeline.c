@@ -61,6 +61,7 @@ typedef struct rq {
     struct timespec t0;
     int worker;
     size_t in_len; /* request body bytes */
+    int batch;     /* a provider's answer: the calls of its write (metrics), else 0 */
 } rq;
 
 /* One transaction waiting for its provider. */
@@ -107,7 +108,8 @@ static void log_txn(const rq *r, int http_status, const char *outcome, size_t ou
         audit_submit(r->p->o.audit, &a);
     }
     if (r->p->o.metrics != NULL)
-        metrics_txn(r->p->o.metrics, r->worker, v[1] ? v[1] : "-", v[0] ? v[0] : "-", outcome, us);
+        metrics_txn(r->p->o.metrics, r->worker, v[1] ? v[1] : "-", v[0] ? v[0] : "-", outcome, us,
+                    r->batch);
     if (!atomic_load_explicit(r->p->o.log_access, memory_order_relaxed) ||
         !log_enabled(NODE_LOG_INFO))
         return;
@@ -202,6 +204,7 @@ static void on_upstream(const upstream_answer *a, void *arg)
     case UPSTREAM_CANCELLED: /* shutting down: the request is dropped with its connection */
         break;
     case UPSTREAM_OK:
+        t->r.batch = a->batch;
         if (a->status == 200) { /* relayed unchanged, byte for byte */
             log_txn(&t->r, 200, "relayed", a->len, NULL);
             hserver_reply(t->r.req, 200, "application/json", a->body, a->len);

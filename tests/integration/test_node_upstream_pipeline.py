@@ -18,6 +18,7 @@ call of a batch that times out while the one behind it, of another service
 with a longer timeout, still gets its answer. No assertion on timings;
 every loop is bounded in count and time.
 """
+import http.client
 import json
 import os
 import shutil
@@ -241,8 +242,24 @@ def burst(env, reqs):
     return out
 
 
+def batch_metrics(node):
+    """hrss_node_upstream_batch_calls from /metrics: bucket label, sum, count."""
+    c = http.client.HTTPConnection("127.0.0.1", node.port, timeout=10)
+    c.request("GET", "/metrics")
+    text = c.getresponse().read().decode()
+    c.close()
+    out = {}
+    for line in text.splitlines():
+        if line.startswith("hrss_node_upstream_batch_calls"):
+            name, value = line.rsplit(" ", 1)
+            key = name.split("{", 1)[1].rstrip("}") if "{" in name else name.rsplit("_", 1)[1]
+            out[key] = int(value)
+    return out
+
+
 def test_calls_that_start_together_share_one_write(env):
     p = env["provider"]
+    before = batch_metrics(env["node"])
     for service, path in (("S110000Y70PYTjb", "/echo"), ("S110000Y70PONE1", "/echo1")):
         reqs = [request(env, service, "b") for _ in range(40)]
         answers = burst(env, reqs)
@@ -255,6 +272,10 @@ def test_calls_that_start_together_share_one_write(env):
         else:  # pipeline 1: one request on a connection at a time
             assert max(chunks) == 1, chunks
         assert sum(chunks) == 40
+    # the metrics tell the calls that shared a write from those that went alone
+    d = {k: v - before[k] for k, v in batch_metrics(env["node"]).items()}
+    assert d["count"] == 80 and d['le="8"'] == 80 and 40 <= d['le="1"'] < 80, d
+    assert d["sum"] > d["count"]
 
 
 def test_close_in_a_batch_sends_the_rest_again(env):
