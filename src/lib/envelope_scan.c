@@ -344,6 +344,40 @@ static int scan_literal(scanner *s, size_t *dumped)
 
 static int scan_value(scanner *s, size_t depth, size_t *dumped);
 
+/* container_next: a ',' was read, another member follows. */
+#define NEXT_MEMBER (-1)
+
+/* After a key: the blanks, the ':' and the blanks after it. 0, or -1 when
+ * there is no ':'. */
+static int member_colon(scanner *s)
+{
+    skip_ws(s);
+    if (s->p >= s->end || *s->p != ':')
+        return -1;
+    s->p++;
+    skip_ws(s);
+    return 0;
+}
+
+/* After a member of a container closed by `close`: at `close`, consumes it
+ * (HRSS__SCAN_ACCEPT); at a ',', consumes it and the blanks after it
+ * (NEXT_MEMBER); anything else is HRSS__SCAN_REJECT. */
+static int container_next(scanner *s, unsigned char close)
+{
+    skip_ws(s);
+    if (s->p >= s->end)
+        return HRSS__SCAN_REJECT;
+    if (*s->p == close) {
+        s->p++;
+        return HRSS__SCAN_ACCEPT;
+    }
+    if (*s->p != ',')
+        return HRSS__SCAN_REJECT;
+    s->p++;
+    skip_ws(s);
+    return NEXT_MEMBER;
+}
+
 /* An object at s->p, at nesting level depth (the envelope is 1). */
 static int scan_object(scanner *s, size_t depth, size_t *dumped)
 {
@@ -373,24 +407,12 @@ static int scan_object(scanner *s, size_t depth, size_t *dumped)
                 return HRSS__SCAN_DEFER; /* a duplicate, or two keys of one hash */
         hashes[n++] = k.hash;
         *dumped += k.dumped + 1 + (n > 1 ? 1 : 0); /* key, ':' and ',' */
-        skip_ws(s);
-        if (s->p >= s->end || *s->p != ':')
+        if (member_colon(s) != 0)
             return HRSS__SCAN_REJECT;
-        s->p++;
-        skip_ws(s);
         if ((rc = scan_value(s, depth, dumped)) != HRSS__SCAN_ACCEPT)
             return rc;
-        skip_ws(s);
-        if (s->p >= s->end)
-            return HRSS__SCAN_REJECT;
-        if (*s->p == '}') {
-            s->p++;
-            return HRSS__SCAN_ACCEPT;
-        }
-        if (*s->p != ',')
-            return HRSS__SCAN_REJECT;
-        s->p++;
-        skip_ws(s);
+        if ((rc = container_next(s, '}')) != NEXT_MEMBER)
+            return rc;
     }
 }
 
@@ -413,17 +435,8 @@ static int scan_array(scanner *s, size_t depth, size_t *dumped)
             *dumped += 1;
         if ((rc = scan_value(s, depth, dumped)) != HRSS__SCAN_ACCEPT)
             return rc;
-        skip_ws(s);
-        if (s->p >= s->end)
-            return HRSS__SCAN_REJECT;
-        if (*s->p == ']') {
-            s->p++;
-            return HRSS__SCAN_ACCEPT;
-        }
-        if (*s->p != ',')
-            return HRSS__SCAN_REJECT;
-        s->p++;
-        skip_ws(s);
+        if ((rc = container_next(s, ']')) != NEXT_MEMBER)
+            return rc;
     }
 }
 
@@ -472,11 +485,8 @@ static int scan_header(scanner *s, hrss__scan *out)
             return HRSS__SCAN_REJECT;
         if ((rc = scan_string(s, &k, 1)) != HRSS__SCAN_ACCEPT)
             return rc;
-        skip_ws(s);
-        if (s->p >= s->end || *s->p != ':')
+        if (member_colon(s) != 0)
             return HRSS__SCAN_REJECT;
-        s->p++;
-        skip_ws(s);
         if (s->p >= s->end || *s->p != '"')
             return HRSS__SCAN_REJECT; /* not a string (or not JSON) */
         if ((rc = scan_string(s, &v, 0)) != HRSS__SCAN_ACCEPT)
@@ -500,17 +510,8 @@ static int scan_header(scanner *s, hrss__scan *out)
         f->val = v.text;
         f->val_len = v.len;
         f->val_escaped = v.escaped;
-        skip_ws(s);
-        if (s->p >= s->end)
-            return HRSS__SCAN_REJECT;
-        if (*s->p == '}') {
-            s->p++;
-            return HRSS__SCAN_ACCEPT;
-        }
-        if (*s->p != ',')
-            return HRSS__SCAN_REJECT;
-        s->p++;
-        skip_ws(s);
+        if ((rc = container_next(s, '}')) != NEXT_MEMBER)
+            return rc;
     }
 }
 
@@ -541,12 +542,7 @@ int hrss__envelope_scan(const char *buf, size_t len, hrss__scan *out)
             return rc;
         if (k.escaped)
             return HRSS__SCAN_DEFER;
-        skip_ws(&s);
-        if (s.p >= s.end || *s.p != ':')
-            return HRSS__SCAN_REJECT;
-        s.p++;
-        skip_ws(&s);
-        if (s.p >= s.end)
+        if (member_colon(&s) != 0 || s.p >= s.end)
             return HRSS__SCAN_REJECT;
         if (k.len == 6 && memcmp(k.text, "header", 6) == 0) {
             if (seen_header || *s.p != '{')
@@ -576,17 +572,11 @@ int hrss__envelope_scan(const char *buf, size_t len, hrss__scan *out)
         } else {
             return HRSS__SCAN_REJECT; /* an unknown member */
         }
-        skip_ws(&s);
-        if (s.p >= s.end)
-            return HRSS__SCAN_REJECT;
-        if (*s.p == '}')
+        if ((rc = container_next(&s, '}')) == HRSS__SCAN_ACCEPT)
             break;
-        if (*s.p != ',')
-            return HRSS__SCAN_REJECT;
-        s.p++;
-        skip_ws(&s);
+        if (rc != NEXT_MEMBER)
+            return rc;
     }
-    s.p++;
     skip_ws(&s);
     if (s.p != s.end || !seen_header)
         return HRSS__SCAN_REJECT;
