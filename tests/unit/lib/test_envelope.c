@@ -18,6 +18,8 @@
 #include "hrss/envelope.h"
 #include "lib/envelope_private.h"
 
+#include "envelope_data.h"
+
 /* ---- helpers ---- */
 
 #define MAX_SEEN 64
@@ -39,22 +41,6 @@ static void collect(void *ctx, int code, const char *field, const char *msg)
     else
         snprintf(s->lines[s->n], sizeof(s->lines[0]), "%s", msg);
     s->n++;
-}
-
-static char *read_data(const char *name, size_t *len)
-{
-    const char *top = getenv("HRSS_SOURCE_DIR");
-    char path[1024];
-    snprintf(path, sizeof(path), "%s/tests/data/envelopes/%s", top ? top : ".", name);
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        fail_msg("cannot open %s (set HRSS_SOURCE_DIR)", path);
-    char *buf = malloc(1 << 20);
-    assert_non_null(buf);
-    *len = fread(buf, 1, (1 << 20) - 1, f);
-    buf[*len] = '\0';
-    fclose(f);
-    return buf;
 }
 
 static hrss_envelope *parse_ok(const char *text, size_t len, hrss_envelope_kind kind)

@@ -21,26 +21,12 @@
 #include "hrss/hrss.h"
 #include "lib/envelope_private.h"
 
+#include "envelope_data.h"
+
 #define HEAD                                                                                       \
     "\"header\":{\"serviceCode\":\"S110000Y70PYTjb\",\"appCode\":\"B100000KJGK\","              \
     "\"serviceAreaCode\":\"110000\",\"serviceReqId\":\"B100000KJGK20170122100000001\","         \
     "\"serviceReqTime\":\"20170122101020\",\"nonce\":\"dbea7d58e3014126897614c8\"}"
-
-static char *read_data(const char *name, size_t *len)
-{
-    const char *top = getenv("HRSS_SOURCE_DIR");
-    char path[1024];
-    snprintf(path, sizeof(path), "%s/tests/data/envelopes/%s", top ? top : ".", name);
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        fail_msg("cannot open %s (set HRSS_SOURCE_DIR)", path);
-    char *buf = malloc(1 << 20);
-    assert_non_null(buf);
-    *len = fread(buf, 1, (1 << 20) - 1, f);
-    buf[*len] = '\0';
-    fclose(f);
-    return buf;
-}
 
 /* The relay parse gives what the full parse gives; returns the relay's
  * envelope (NULL on a refusal) and the fast path's verdict in *verdict. */
