@@ -292,6 +292,59 @@ done:
     return rc;
 }
 
+/* d as 32 big-endian bytes (the key must have a private part). */
+static int sm2_priv_bytes(const hrss_sm2_key *k, unsigned char out[SM2_FIELD_LEN])
+{
+    BIGNUM *d = BN_secure_new();
+    int rc = HRSS_ECRYPTO;
+
+    if (d != NULL && EVP_PKEY_get_bn_param(k->pkey, OSSL_PKEY_PARAM_PRIV_KEY, &d) == 1 &&
+        BN_bn2binpad(d, out, SM2_FIELD_LEN) == SM2_FIELD_LEN)
+        rc = HRSS_OK;
+    BN_clear_free(d);
+    ERR_clear_error();
+    return rc;
+}
+
+/*
+ * Writes the private key as PKCS#8 PEM whose ECPrivateKey (RFC 5915) carries the [0]
+ * parameters field (namedCurve SM2) and the [1] public key. OpenSSL leaves [0] out inside
+ * PKCS#8 (the AlgorithmIdentifier names the curve already), but RFC 5915 says to include
+ * it and GmSSL refuses keys without it. Every field has a fixed length, so the DER is
+ * assembled from a template: the header bytes below, d, then 04 || X || Y.
+ */
+static int pkcs8_write(BIO *bio, const hrss_sm2_key *k)
+{
+    static const unsigned char head[] = {
+        0x30, 0x81, 0x93,                                     /* PrivateKeyInfo, 147 bytes */
+        0x02, 0x01, 0x00,                                     /* version 0 */
+        0x30, 0x13,                                           /* AlgorithmIdentifier */
+        0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, /* id-ecPublicKey */
+        0x06, 0x08, 0x2a, 0x81, 0x1c, 0xcf, 0x55, 0x01, 0x82, 0x2d, /* sm2 */
+        0x04, 0x79,                                           /* OCTET STRING, 121 bytes */
+        0x30, 0x77,                                           /* ECPrivateKey */
+        0x02, 0x01, 0x01,                                     /* version 1 */
+        0x04, 0x20,                                           /* privateKey, 32 bytes */
+    };
+    static const unsigned char mid[] = {
+        0xa0, 0x0a, 0x06, 0x08, 0x2a, 0x81, 0x1c, 0xcf, 0x55, 0x01, 0x82, 0x2d, /* [0] sm2 */
+        0xa1, 0x44, 0x03, 0x42, 0x00, /* [1] BIT STRING, 66 bytes, no unused bits */
+    };
+    unsigned char der[sizeof(head) + SM2_FIELD_LEN + sizeof(mid) + SM2_POINT_LEN];
+    int rc = HRSS_ECRYPTO;
+
+    memcpy(der, head, sizeof(head));
+    if (sm2_priv_bytes(k, der + sizeof(head)) != HRSS_OK)
+        goto done;
+    memcpy(der + sizeof(head) + SM2_FIELD_LEN, mid, sizeof(mid));
+    memcpy(der + sizeof(head) + SM2_FIELD_LEN + sizeof(mid), k->pub, SM2_POINT_LEN);
+    if (PEM_write_bio(bio, "PRIVATE KEY", "", der, (long)sizeof(der)) > 0)
+        rc = HRSS_OK;
+done:
+    OPENSSL_cleanse(der, sizeof(der));
+    return rc;
+}
+
 int hrss_sm2_key_to_pem(const hrss_sm2_key *k, int private_part, char **out, size_t *outlen)
 {
     BIO *bio = NULL;
@@ -310,8 +363,7 @@ int hrss_sm2_key_to_pem(const hrss_sm2_key *k, int private_part, char **out, siz
         rc = HRSS_ENOMEM;
         goto done;
     }
-    if (private_part ? PEM_write_bio_PrivateKey(bio, k->pkey, NULL, NULL, 0, NULL, NULL) != 1
-                     : PEM_write_bio_PUBKEY(bio, k->pkey) != 1)
+    if (private_part ? pkcs8_write(bio, k) != HRSS_OK : PEM_write_bio_PUBKEY(bio, k->pkey) != 1)
         goto done;
     n = BIO_get_mem_data(bio, &data);
     if (n <= 0 || data == NULL)
@@ -397,7 +449,6 @@ done:
 int hrss_sm2_key_to_raw_hex(const hrss_sm2_key *k, char **priv_hex, char **pub_hex)
 {
     unsigned char dbuf[SM2_FIELD_LEN];
-    BIGNUM *d = NULL;
     char *ph = NULL;
     int rc = HRSS_OK;
 
@@ -408,12 +459,9 @@ int hrss_sm2_key_to_raw_hex(const hrss_sm2_key *k, char **priv_hex, char **pub_h
     if (pub_hex != NULL)
         *pub_hex = NULL;
     if (priv_hex != NULL && k->has_priv) {
-        d = BN_secure_new();
-        if (d == NULL || EVP_PKEY_get_bn_param(k->pkey, OSSL_PKEY_PARAM_PRIV_KEY, &d) != 1 ||
-            BN_bn2binpad(d, dbuf, sizeof(dbuf)) != sizeof(dbuf)) {
-            rc = HRSS_ECRYPTO;
+        rc = sm2_priv_bytes(k, dbuf);
+        if (rc != HRSS_OK)
             goto done;
-        }
         rc = hrss_hex_encode(dbuf, sizeof(dbuf), &ph, NULL);
         if (rc != HRSS_OK)
             goto done;
@@ -433,8 +481,6 @@ done:
         free(ph);
     }
     OPENSSL_cleanse(dbuf, sizeof(dbuf));
-    BN_clear_free(d);
-    ERR_clear_error();
     return rc;
 }
 

@@ -71,6 +71,19 @@ head -n 1 P.pub | grep -qx -- '-----BEGIN PUBLIC KEY-----' || fail "P.pub is not
 openssl pkey -in P.key -noout -text | grep -q 'ASN1 OID: SM2' ||
   fail "openssl does not see an SM2 key"
 same "$(openssl pkey -in P.key -pubout)" "$(cat P.pub)" "public key of P.key"
+# RFC 5915: the ECPrivateKey inside the PKCS#8 carries [0] parameters (namedCurve SM2),
+# which GmSSL requires; openssl reads the key with it.
+openssl pkey -in P.key -out P.reread.pem || fail "openssl pkey does not read P.key"
+inner=$(openssl asn1parse -in P.key | awk -F: '/OCTET STRING/ { print $1; exit }' | tr -d ' ')
+openssl asn1parse -in P.key -strparse "$inner" -i >ecpriv.txt ||
+  fail "the PKCS#8 privateKey is not DER"
+grep -q 'cont \[ 0 \]' ecpriv.txt || fail "no [0] parameters in the ECPrivateKey"
+grep -A1 'cont \[ 0 \]' ecpriv.txt | grep -q 'OBJECT *:sm2' ||
+  fail "the [0] parameters do not name SM2"
+grep -q 'cont \[ 1 \]' ecpriv.txt || fail "no [1] public key in the ECPrivateKey"
+# A key written by openssl (without [0]) still loads and signs.
+openssl genpkey -algorithm SM2 -out O.key 2>/dev/null
+expect 0 "$HRSS" sm2 sign --key O.key <msg
 expect 0 "$HRSS" keygen sm2 --out R --print-raw
 grep -Eq '^d [0-9a-f]{64}$' out && grep -Eq '^pub 04[0-9a-f]{128}$' out || fail "--print-raw output"
 
