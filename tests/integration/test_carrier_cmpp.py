@@ -3,33 +3,25 @@ real sockets: login and its error codes, submits within the window, reports
 matched to every segment (also before the ack and on another connection),
 MO decoding, reconnect after a dropped link with in-flight segments resent,
 flow-control slow-down, keep-alives and TERMINATE from the gateway."""
-import os
-import sys
-
 import pytest
-
-sys.path.insert(0, os.path.join(os.environ.get("HRSS_SOURCE_DIR", "."), "tests", "sim"))
-from carrier_harness import Probe, Sim  # noqa: E402
 
 FAST = ["--timeout-ms", "1000", "--retries", "1", "--reconnect-ms", "200"]
 
 
 @pytest.fixture
-def run():
-    started = []
+def run(harness):
+    probes = []
 
     def start(sim_args=(), probe_args=()):
-        sim = Sim("cmpp", *sim_args)
-        started.append(sim)
-        probe = Probe("cmpp", sim.port, *(list(FAST) + list(probe_args)))
-        started.append(probe)
+        sim = harness.sim("cmpp", *sim_args)
+        probe = harness.probe("cmpp", sim.port, *(list(FAST) + list(probe_args)))
+        probes.append(probe)
         return sim, probe
 
     yield start
-    for x in reversed(started):
-        rc = x.stop()
-        if isinstance(x, Probe):
-            assert rc == 0, "carrier-probe exited with %s" % rc
+    for probe in reversed(probes):
+        rc = probe.stop()
+        assert rc == 0, "carrier-probe exited with %s" % rc
 
 
 def test_login_submit_window_and_reports(run):

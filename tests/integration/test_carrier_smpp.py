@@ -5,13 +5,10 @@ bind and its error codes, submit_sm with UDH, receipts matched to message
 ids (hex in submit_sm_resp and decimal in the receipt; before the ack; on
 another connection), MO, enquire_link, unbind, reconnect, throttling."""
 import os
-import sys
 
 import pytest
 
-SRC = os.environ.get("HRSS_SOURCE_DIR", ".")
-sys.path.insert(0, os.path.join(SRC, "tests", "sim"))
-from carrier_harness import Probe, Sim  # noqa: E402
+from conftest import SRC
 
 FAST = ["--timeout-ms", "1000", "--retries", "1", "--reconnect-ms", "200",
         "--account", "hrss", "--secret", "secret"]
@@ -19,22 +16,20 @@ SIM = ["--account", "hrss", "--secret", "secret"]
 
 
 @pytest.fixture
-def run():
-    started = []
+def run(harness):
+    probes = []
 
     def start(sim_args=(), probe_args=(), sim_cmd=None):
-        sim = Sim("smpp", *(list(SIM) + list(sim_args))) if sim_cmd is None else \
-            Sim("smpp", *sim_args, cmd=sim_cmd)
-        started.append(sim)
-        probe = Probe("smpp", sim.port, *(list(FAST) + list(probe_args)))
-        started.append(probe)
+        sim = harness.sim("smpp", *(list(SIM) + list(sim_args))) if sim_cmd is None else \
+            harness.sim("smpp", *sim_args, cmd=sim_cmd)
+        probe = harness.probe("smpp", sim.port, *(list(FAST) + list(probe_args)))
+        probes.append(probe)
         return sim, probe
 
     yield start
-    for x in reversed(started):
-        rc = x.stop()
-        if isinstance(x, Probe):
-            assert rc == 0, "carrier-probe exited with %s" % rc
+    for probe in reversed(probes):
+        rc = probe.stop()
+        assert rc == 0, "carrier-probe exited with %s" % rc
 
 
 def test_bind_submit_udh_and_receipts(run):

@@ -9,19 +9,15 @@ Every wait is bounded in time.
 import http.client
 import json
 import os
-import re
-import shutil
 import socket
 import signal
 import ssl
 import subprocess
-import tempfile
-import threading
 import time
 
 import pytest
 
-NODE = os.environ.get("HRSS_NODE_BIN", "build/hrss-node")
+from conftest import NODE
 
 REGISTRY = {
     "systems": [
@@ -42,111 +38,18 @@ REGISTRY = {
 }
 
 
-class Node:
-    """A running hrss-node whose log lines are collected by a thread."""
-
-    def __init__(self, tmp, https=False, extra=""):
-        self.tmp = tmp
-        self.data = os.path.join(tmp, "data")
-        self.conf = os.path.join(tmp, "node.conf")
-        text = ("[node]\nsystem_code = B100000N0D1\narea = 100000\n"
-                f"data_dir = {self.data}\nworkers = 2\ndrain_timeout = 5s\n"
-                "[http]\nlisten = 127.0.0.1:0\nbody_limit = 4K\n" + extra)
-        if https:
-            cert, key = os.path.join(tmp, "tls.crt"), os.path.join(tmp, "tls.key")
-            subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                            "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key,
-                            "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1"],
-                           check=True, capture_output=True, timeout=30)
-            text += f"[https]\nlisten = 127.0.0.1:0\ncert = {cert}\nkey = {key}\n"
-        with open(self.conf, "w") as f:
-            f.write(text)
-        self.lines = []
-        self.lock = threading.Lock()
-        self.proc = subprocess.Popen([NODE, "--config", self.conf], stderr=subprocess.PIPE,
-                                     text=True)
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-        self.wait_log("event=started", 10)
-        self.http = int(self._addr("http").rsplit(":", 1)[1])
-        self.https = int(self._addr("https").rsplit(":", 1)[1]) if https else None
-
-    def _read(self):
-        for line in self.proc.stderr:
-            with self.lock:
-                self.lines.append(line.rstrip("\n"))
-
-    def log(self):
-        with self.lock:
-            return list(self.lines)
-
-    def wait_log(self, pattern, timeout, after=0):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for line in self.log()[after:]:
-                if re.search(pattern, line):
-                    return line
-            if self.proc.poll() is not None and not self.reader.is_alive():
-                break
-            time.sleep(0.02)
-        raise AssertionError(f"no log line /{pattern}/ within {timeout}s:\n" +
-                             "\n".join(self.log()))
-
-    def _addr(self, proto):
-        line = self.wait_log(f"event=listening proto={proto} ", 5)
-        return re.search(r"addr=(\S+)", line).group(1)
-
-    def get(self, path, conn=None):
-        c = conn or http.client.HTTPConnection("127.0.0.1", self.http, timeout=5)
-        c.request("GET", path)
-        r = c.getresponse()
-        body = r.read().decode()
-        if conn is None:
-            c.close()
-        return r.status, body
-
-    def cli(self, *args, stdin=None):
-        return subprocess.run([NODE, "--config", self.conf, *args], input=stdin,
-                              capture_output=True, text=True, timeout=30)
-
-    def stop(self, sig=signal.SIGTERM):
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-        try:
-            return self.proc.wait(timeout=15)
-        finally:
-            self.reader.join(timeout=5)
-
-
 @pytest.fixture
-def tmp():
-    d = tempfile.mkdtemp(prefix="hrss-node-it-")
-    yield d
-    shutil.rmtree(d, ignore_errors=True)
-
-
-@pytest.fixture
-def node(tmp):
-    n = Node(tmp, https=True)
-    yield n
-    if n.proc.poll() is None:
-        n.proc.kill()
-        n.proc.wait(timeout=10)
-
-
-def version(node):
-    status, body = node.get("/registry/version")
-    assert status == 200, body
-    return json.loads(body)
+def node(harness):
+    return harness.node(https=True, http_extra="body_limit = 4K\n")
 
 
 def test_health_ready_and_routes(node):
     assert node.get("/healthz") == (200, "ok\n")
     assert node.get("/readyz") == (200, "ready\n")
-    v = version(node)
+    v = node.version()
     assert v["generation"] >= 1 and v["systems"] == 0
     for path in ("/api/v1/transaction", "/S110000Y70PYTjb"):
-        c = http.client.HTTPConnection("127.0.0.1", node.http, timeout=5)
+        c = http.client.HTTPConnection("127.0.0.1", node.port, timeout=5)
         c.request("POST", path, body=b"{}", headers={"Content-Type": "application/json"})
         r = c.getresponse()
         body = json.loads(r.read())
@@ -155,7 +58,7 @@ def test_health_ready_and_routes(node):
     assert node.get("/nope")[0] == 404
     assert node.get("/api/v1/transaction")[0] == 405
     # a body over the limit is refused by the HTTP layer, with a JSON error
-    c = http.client.HTTPConnection("127.0.0.1", node.http, timeout=5)
+    c = http.client.HTTPConnection("127.0.0.1", node.port, timeout=5)
     c.request("POST", "/api/v1/transaction", body=b"x" * 8192)
     r = c.getresponse()
     assert r.status == 413 and r.getheader("Content-Type") == "application/json"
@@ -187,7 +90,7 @@ def raw(port, data, shut=False):
 
 
 def test_http_framing(node):
-    port = node.http
+    port = node.port
     # pipelined requests are answered in order on one connection
     out = raw(port, b"GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n"
                     b"GET /nope HTTP/1.1\r\nHost: a\r\n\r\n"
@@ -239,7 +142,7 @@ def test_http_framing(node):
 
 
 def test_registry_import_live_within_one_second(node):
-    before = version(node)
+    before = node.version()
     path = os.path.join(node.tmp, "registry.json")
     with open(path, "w") as f:
         json.dump(REGISTRY, f)
@@ -248,7 +151,7 @@ def test_registry_import_live_within_one_second(node):
     assert r.returncode == 0, r.stderr
     assert "2 systems, 1 services, 1 grants" in r.stdout
     while True:
-        v = version(node)
+        v = node.version()
         if v["version"] != before["version"]:
             break
         assert time.monotonic() - t0 < 1.0, "registry change not live within 1 s"
@@ -274,36 +177,36 @@ def test_registry_import_live_within_one_second(node):
     assert "-: systems[0].allowedIps[0]: not an IPv4/IPv6 address" in r.stderr
     assert "-: grants[0]: caller B100000XXXX is not in systems" in r.stderr
     time.sleep(0.4)
-    assert version(node)["version"] == v["version"]
+    assert node.version()["version"] == v["version"]
     assert node.stop() == 0
 
 
 def test_sighup_reloads_without_dropping_connections(node):
-    conn = http.client.HTTPConnection("127.0.0.1", node.http, timeout=5)
+    conn = http.client.HTTPConnection("127.0.0.1", node.port, timeout=5)
     assert node.get("/healthz", conn) == (200, "ok\n")
     sock = conn.sock
-    gen = version(node)["generation"]
+    gen = node.version()["generation"]
     # a bad edit is refused and the node keeps its configuration
     with open(node.conf) as f:
         good = f.read()
     with open(node.conf, "w") as f:
         f.write(good + "[log]\nlevel = loud\n")
     mark = len(node.log())
-    node.proc.send_signal(signal.SIGHUP)
+    node.send_signal(signal.SIGHUP)
     node.wait_log(r"event=reload_failed .*level = loud|event=reload_failed .*loud", 5, mark)
     # a good edit is applied: the body limit grows, the registry is reloaded
     with open(node.conf, "w") as f:
         f.write(good.replace("body_limit = 4K", "body_limit = 16K"))
     mark = len(node.log())
-    node.proc.send_signal(signal.SIGHUP)
+    node.send_signal(signal.SIGHUP)
     node.wait_log("event=reloaded", 5, mark)
     node.wait_log("event=registry_loaded reason=reload", 5, mark)
     assert node.get("/healthz", conn) == (200, "ok\n")
     assert conn.sock is sock, "the keep-alive connection was dropped"
-    assert version(node)["generation"] > gen
+    assert node.version()["generation"] > gen
     deadline = time.monotonic() + 2
     while True:  # workers apply the new limit on their own loop
-        c = http.client.HTTPConnection("127.0.0.1", node.http, timeout=5)
+        c = http.client.HTTPConnection("127.0.0.1", node.port, timeout=5)
         c.request("POST", "/api/v1/transaction", body=b"x" * 8192)
         status = c.getresponse().status
         c.close()
@@ -317,13 +220,13 @@ def test_sighup_reloads_without_dropping_connections(node):
 
 def test_https_healthz(node):
     r = subprocess.run(["curl", "-sk", "--max-time", "5",
-                        f"https://127.0.0.1:{node.https}/healthz"],
+                        f"https://127.0.0.1:{node.https_port}/healthz"],
                        capture_output=True, text=True, timeout=10)
     assert r.returncode == 0 and r.stdout == "ok\n", r.stderr
     ctx = ssl.create_default_context()
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
-    c = http.client.HTTPSConnection("127.0.0.1", node.https, timeout=5, context=ctx)
+    c = http.client.HTTPSConnection("127.0.0.1", node.https_port, timeout=5, context=ctx)
     c.request("GET", "/readyz")
     assert c.getresponse().status == 200
     c.close()
@@ -331,7 +234,7 @@ def test_https_healthz(node):
 
 
 def test_sigterm_with_idle_keepalive_exits_zero(node):
-    conn = http.client.HTTPConnection("127.0.0.1", node.http, timeout=5)
+    conn = http.client.HTTPConnection("127.0.0.1", node.port, timeout=5)
     assert node.get("/healthz", conn)[0] == 200
     t0 = time.monotonic()
     assert node.stop(signal.SIGTERM) == 0
@@ -340,8 +243,8 @@ def test_sigterm_with_idle_keepalive_exits_zero(node):
     conn.close()
 
 
-def test_bad_config_is_refused_with_file_and_line(tmp):
-    conf = os.path.join(tmp, "bad.conf")
+def test_bad_config_is_refused_with_file_and_line(harness):
+    conf = harness.path("bad.conf")
     with open(conf, "w") as f:
         f.write("[node]\nsystem_code = B100000N0D1\nworkerz = 2\n")
     r = subprocess.run([NODE, "--config", conf], capture_output=True, text=True, timeout=10)
@@ -352,15 +255,14 @@ def test_bad_config_is_refused_with_file_and_line(tmp):
     assert r.returncode == 2 and ":3: unknown key" in r.stderr
 
 
-def test_busy_port_fails_to_start(tmp):
-    first = Node(tmp)
+def test_busy_port_fails_to_start(harness):
+    first = harness.node()
     try:
-        other = os.path.join(tmp, "other")
-        os.mkdir(other)
+        other = harness.dir("other")
         conf = os.path.join(other, "n.conf")
         with open(conf, "w") as f:
             f.write("[node]\nsystem_code = B100000N0D1\narea = 100000\n"
-                    f"data_dir = {other}/data\n[http]\nlisten = 127.0.0.1:{first.http}\n")
+                    f"data_dir = {other}/data\n[http]\nlisten = 127.0.0.1:{first.port}\n")
         r = subprocess.run([NODE, "--config", conf], capture_output=True, text=True,
                            timeout=10)
         assert r.returncode == 2 and "event=listen_failed" in r.stderr

@@ -13,77 +13,19 @@ load without a lost request. No assertion on timings; every loop is bounded
 in count and time.
 """
 import http.client
-import http.server
 import json
 import os
 import re
 import socket
 import subprocess
-import tempfile
-import shutil
 import signal
 import threading
 import time
 
 import pytest
 
-NODE = os.environ.get("HRSS_NODE_BIN", "build/hrss-node")
-HRSS = os.environ.get("HRSS_BIN", "build/hrss")
-SECRET = "0123456789abcdef0123"
-NODE_CODE = "B100000N0D1"
-CALLER = "B100000KJGK"
-PROVIDER_BODY = ('{"header":{"serviceCode":"S110000Y70PYTjb","appCode":"B100000KJGK",'
-                 '"commStatus":"00"},  "body": {"data": {"状态": "正常"}}}\n').encode()
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-class Provider:
-    """A provider on 127.0.0.1: /card answers PROVIDER_BODY, /slow sleeps
-    longer than its service's timeout, /fail answers HTTP 500. With tls
-    (an ssl.SSLContext), over HTTPS."""
-
-    def __init__(self, port=0, tls=None):
-        received = self.received = []
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                n = int(self.headers.get("Content-Length", "0"))
-                received.append(self.rfile.read(n))
-                if self.path == "/slow":
-                    time.sleep(2)
-                status, body = (500, b"no") if self.path == "/fail" else (200, PROVIDER_BODY)
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                try:
-                    self.wfile.write(body)
-                except OSError:
-                    pass
-
-        http.server.ThreadingHTTPServer.daemon_threads = True
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        if tls is not None:
-            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+from conftest import (CALLER, NODE, PROVIDER_BODY, SECRET, expect, free_port, node_answer,
+                      resign, sign)
 
 
 def registry(provider_port, refused_port, breaker_port):
@@ -126,134 +68,16 @@ def registry(provider_port, refused_port, breaker_port):
     }
 
 
-def one_caller_registry(services):
-    """A registry of the test caller (hmac-sm3) and provider S110000Y70P,
-    the given services of that provider, each granted to the caller."""
-    return {
-        "systems": [
-            {"code": CALLER, "name": "caller", "level": "B", "area": "100000",
-             "status": "active", "signature": "hmac-sm3", "secret": SECRET,
-             "allowedIps": ["127.0.0.1"]},
-            {"code": "S110000Y70P", "name": "provider", "level": "S", "area": "110000",
-             "status": "active", "signature": "sm3", "allowedIps": ["0.0.0.0/0"]}],
-        "services": services,
-        "grants": [{"caller": CALLER, "service": s["code"], "expires": None, "revoked": False}
-                   for s in services],
-    }
-
-
-class Node:
-    def __init__(self, tmp, extra="", workers=2):
-        self.data = os.path.join(tmp, "data")
-        self.conf = os.path.join(tmp, "node.conf")
-        with open(self.conf, "w") as f:
-            f.write(f"[node]\nsystem_code = {NODE_CODE}\narea = 100000\n"
-                    f"data_dir = {self.data}\nworkers = {workers}\ndrain_timeout = 5s\n"
-                    "[http]\nlisten = 127.0.0.1:0\n" + extra)
-        self.lines = []
-        self.lock = threading.Lock()
-        self.proc = subprocess.Popen([NODE, "--config", self.conf], stderr=subprocess.PIPE,
-                                     text=True)
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-        line = self.wait_log(r"event=listening proto=http ", 10)
-        self.port = int(re.search(r"addr=\S+:(\d+)", line).group(1))
-        self.wait_log("event=started", 10)
-
-    def _read(self):
-        for line in self.proc.stderr:
-            with self.lock:
-                self.lines.append(line.rstrip("\n"))
-
-    def wait_log(self, pattern, timeout):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self.lock:
-                for line in self.lines:
-                    if re.search(pattern, line):
-                        return line
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.02)
-        raise AssertionError(f"no log line /{pattern}/ within {timeout}s:\n" +
-                             "\n".join(self.lines))
-
-    def import_registry(self, doc):
-        r = subprocess.run([NODE, "--config", self.conf, "registry", "import", "-"],
-                           input=json.dumps(doc), capture_output=True, text=True, timeout=30)
-        assert r.returncode == 0, r.stderr
-        # the running node serves the change within a second
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
-            c.request("GET", "/registry/version")
-            v = json.loads(c.getresponse().read())
-            c.close()
-            if v["services"] == len(doc["services"]):
-                return
-            time.sleep(0.05)
-        raise AssertionError("registry change not served")
-
-    def post(self, raw, path="/api/v1/transaction"):
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-        c.request("POST", path, body=raw, headers={"Content-Type": "application/json"})
-        r = c.getresponse()
-        body = r.read()
-        ctype = r.getheader("Content-Type")
-        c.close()
-        return r.status, ctype, body
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-        try:
-            return self.proc.wait(timeout=15)
-        finally:
-            self.reader.join(timeout=5)
-
-
 @pytest.fixture(scope="module")
-def env():
-    tmp = tempfile.mkdtemp(prefix="hrss-pipe-")
-    provider = Provider()
+def env(module_harness):
+    h = module_harness
+    provider = h.provider()
     refused, breaker = free_port(), free_port()
-    node = Node(tmp, "[upstream]\nbreaker_failures = 3\nbreaker_cooldown = 1s\n")
+    node = h.node(extra="[upstream]\nbreaker_failures = 3\nbreaker_cooldown = 1s\n")
     node.import_registry(registry(provider.port, refused, breaker))
-    state = {"tmp": tmp, "provider": provider, "node": node, "breaker_port": breaker}
+    state = {"tmp": h.tmp, "provider": provider, "node": node, "breaker_port": breaker}
     yield state
     assert node.stop() == 0
-    provider.stop()
-    shutil.rmtree(tmp, ignore_errors=True)
-
-
-def sign(tmp, service="S110000Y70PYTjb", app=CALLER, area="110000", header=None):
-    req = {"header": {"serviceCode": service, "appCode": app, "serviceAreaCode": area},
-           "body": {"aac002": "110101199003074512"}}
-    req["header"].update(header or {})
-    r = subprocess.run([HRSS, "sign", "--profile", "hmac-sm3", "--secret", SECRET,
-                        "--state-dir", os.path.join(tmp, "state")],
-                       input=json.dumps(req, ensure_ascii=False), capture_output=True,
-                       text=True, timeout=30)
-    assert r.returncode == 0, r.stderr
-    return r.stdout.strip()
-
-
-def node_answer(node, raw, path="/api/v1/transaction"):
-    """A response envelope made by the node: HTTP 200, JSON, the request's
-    ids, the node's own serviceResId. Returns its header."""
-    status, ctype, body = node.post(raw.encode() if isinstance(raw, str) else raw, path)
-    assert status == 200 and ctype == "application/json", (status, body)
-    h = json.loads(body)["header"]
-    req = json.loads(raw)["header"]
-    assert h["serviceReqId"] == req["serviceReqId"]
-    assert h["serviceResId"].startswith(NODE_CODE)
-    assert re.fullmatch(r"\d{14}", h["serviceResTime"])
-    return h
-
-
-def expect(node, raw, comm, msg, path="/api/v1/transaction"):
-    h = node_answer(node, raw, path)
-    assert (h["commStatus"], h["msg"]) == (comm, msg)
 
 
 def test_success_relayed_byte_for_byte(env):
@@ -269,7 +93,7 @@ def test_success_relayed_byte_for_byte(env):
     # one event=transaction line per answer, with ids and outcome, never the body
     line = node.wait_log(r"event=transaction .*outcome=relayed", 5)
     assert "caller=B100000KJGK service=S110000Y70PYTjb area=110000 req_id=B100000KJGK" in line
-    assert not any("110101199003074512" in l or "正常" in l for l in node.lines)
+    assert not any("110101199003074512" in l or "正常" in l for l in node.log())
 
 
 def test_tampered_header_is_30(env):
@@ -341,29 +165,26 @@ def test_provider_failures_are_20(env):
     expect(node, sign(tmp, service="S110000Y70PFAIL"), "20", "provider answered HTTP 500")
 
 
-def test_breaker_opens_and_closes(env):
+def test_breaker_opens_and_closes(env, harness):
     node, tmp = env["node"], env["tmp"]
     reqs = [sign(tmp, service="S110000Y70PBRKR") for _ in range(4)]
     for raw in reqs[:3]:
         expect(node, raw, "20", "provider unreachable")
     expect(node, reqs[3], "20", "provider circuit open")
-    provider = Provider(env["breaker_port"])
-    try:
-        # after the cool-down one probe goes through and closes the breaker
-        deadline, answers = time.monotonic() + 15, []
-        for _ in range(300):
-            raw = sign(tmp, service="S110000Y70PBRKR")
-            status, _, body = node.post(raw.encode())
-            if body == PROVIDER_BODY or time.monotonic() > deadline:
-                break
-            answers.append(json.loads(body)["header"]["msg"])
-            time.sleep(0.05)
-        assert body == PROVIDER_BODY, answers
-        assert set(answers) <= {"provider circuit open"}
-        status, _, body = node.post(sign(tmp, service="S110000Y70PBRKR").encode())
-        assert (status, body) == (200, PROVIDER_BODY)
-    finally:
-        provider.stop()
+    harness.provider(env["breaker_port"])
+    # after the cool-down one probe goes through and closes the breaker
+    deadline, answers = time.monotonic() + 15, []
+    for _ in range(300):
+        raw = sign(tmp, service="S110000Y70PBRKR")
+        status, _, body = node.post(raw.encode())
+        if body == PROVIDER_BODY or time.monotonic() > deadline:
+            break
+        answers.append(json.loads(body)["header"]["msg"])
+        time.sleep(0.05)
+    assert body == PROVIDER_BODY, answers
+    assert set(answers) <= {"provider circuit open"}
+    status, _, body = node.post(sign(tmp, service="S110000Y70PBRKR").encode())
+    assert (status, body) == (200, PROVIDER_BODY)
 
 
 def test_unparseable_requests_get_http_errors(env):
@@ -384,24 +205,21 @@ def test_unparseable_requests_get_http_errors(env):
         assert err["message"]
 
 
-def test_replay_store_full_fails_closed(tmp_path):
-    provider = Provider()
-    node = Node(str(tmp_path), "[security]\nreplay_max_entries = 1\n")
-    try:
-        node.import_registry(registry(provider.port, free_port(), free_port()))
-        status, _, body = node.post(sign(str(tmp_path)).encode())
-        assert (status, body) == (200, PROVIDER_BODY)
-        expect(node, sign(str(tmp_path)), "20", "replay store unavailable")
-    finally:
-        assert node.stop() == 0
-        provider.stop()
+def test_replay_store_full_fails_closed(harness):
+    provider = harness.provider()
+    node = harness.node(extra="[security]\nreplay_max_entries = 1\n")
+    node.import_registry(registry(provider.port, free_port(), free_port()))
+    status, _, body = node.post(sign(harness.tmp).encode())
+    assert (status, body) == (200, PROVIDER_BODY)
+    expect(node, sign(harness.tmp), "20", "replay store unavailable")
+    assert node.stop() == 0
 
 
-def test_sigterm_answers_requests_waiting_on_their_provider(tmp_path):
+def test_sigterm_answers_requests_waiting_on_their_provider(harness):
     """Regression: the drain stopped a worker in the same loop pass that
     queued an upstream answer, so the reply was never written."""
-    provider = Provider()
-    node = Node(str(tmp_path))
+    provider = harness.provider()
+    node = harness.node()
     socks = []
     try:
         reg = registry(provider.port, free_port(), free_port())
@@ -410,7 +228,7 @@ def test_sigterm_answers_requests_waiting_on_their_provider(tmp_path):
                 s["timeoutMs"] = 4000  # the provider answers /slow within it
         node.import_registry(reg)
         for _ in range(4):
-            raw = sign(str(tmp_path), service="S110000Y70PSLOW").encode()
+            raw = sign(harness.tmp, service="S110000Y70PSLOW").encode()
             s = socket.create_connection(("127.0.0.1", node.port), timeout=15)
             s.sendall(b"POST /api/v1/transaction HTTP/1.1\r\nHost: n\r\n"
                       b"Content-Length: %d\r\n\r\n" % len(raw) + raw)
@@ -421,7 +239,6 @@ def test_sigterm_answers_requests_waiting_on_their_provider(tmp_path):
         assert len(provider.received) == 4
     finally:
         assert node.stop() == 0
-        provider.stop()
     for s in socks:
         data = b""
         for _ in range(100):
@@ -431,18 +248,6 @@ def test_sigterm_answers_requests_waiting_on_their_provider(tmp_path):
             data += chunk
         s.close()
         assert data.startswith(b"HTTP/1.1 200 ") and data.endswith(PROVIDER_BODY), data
-
-
-def resign(template, nonce):
-    """template (signed by `hrss sign`) with another nonce, signed again with
-    HMAC-SM3 over the canonical string (docs/conformance.md, 7.1.1.2)."""
-    import hmac
-    d = json.loads(template)
-    d["header"]["nonce"] = nonce
-    h = {k: v for k, v in d["header"].items() if k != "signature" and v != ""}
-    canon = "&".join(f"{k}={h[k]}" for k in sorted(h))
-    d["header"]["signature"] = hmac.new(SECRET.encode(), canon.encode(), "sm3").hexdigest()
-    return json.dumps(d, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def test_reload_under_load_loses_no_request(env):
@@ -474,7 +279,7 @@ def test_reload_under_load_loses_no_request(env):
         t.start()
     doc = registry(env["provider"].port, free_port(), env["breaker_port"])
     for i in range(6):  # reloads while the clients run
-        node.proc.send_signal(signal.SIGHUP)
+        node.send_signal(signal.SIGHUP)
         if i % 3 == 0:
             node.import_registry(doc)
         time.sleep(0.05)

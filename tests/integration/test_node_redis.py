@@ -8,60 +8,34 @@ the start with the reason, never the password.
 """
 import json
 import os
-import shutil
 import subprocess
-import tempfile
-import time
 
 import pytest
 
-from test_node_pipeline import Node, Provider, PROVIDER_BODY, free_port, registry, sign, NODE
+from conftest import NODE, PROVIDER_BODY, one_caller_registry, sign
 
 PASSWORD = "redis-test-secret-42"
 
 
-class Redis:
-    def __init__(self, port):
-        self.port = port
-        self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--requirepass", PASSWORD],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            r = subprocess.run(["redis-cli", "-p", str(port), "--no-auth-warning", "-a", PASSWORD,
-                                "ping"], capture_output=True, text=True)
-            if r.stdout.strip() == "PONG":
-                return
-            assert self.proc.poll() is None, "redis-server exited: apt-get install redis-server"
-            time.sleep(0.05)
-        raise AssertionError("redis-server did not start")
-
-    def stop(self):
-        self.proc.kill()
-        self.proc.wait(timeout=10)
-
-
 @pytest.fixture(scope="module")
-def env():
-    tmp = tempfile.mkdtemp(prefix="hrss-redis-")
-    provider = Provider()
-    redis = Redis(free_port())
+def env(module_harness):
+    h = module_harness
+    provider = h.provider()
+    redis = h.redis(PASSWORD)
     conf = f"[security]\nreplay_store = redis://:{PASSWORD}@127.0.0.1:{redis.port}/it:\n"
+    doc = one_caller_registry([
+        {"code": "S110000Y70PYTjb", "name": "card", "provider": "S110000Y70P",
+         "upstreams": [f"http://127.0.0.1:{provider.port}/card"], "timeoutMs": 3000,
+         "retries": 1}])
     nodes = []
     for name in ("a", "b"):
-        d = os.path.join(tmp, name)
-        os.mkdir(d)
-        n = Node(d, conf)
-        n.import_registry(registry(provider.port, free_port(), free_port()))
+        n = h.node(extra=conf, name=name)
+        n.import_registry(doc)
         nodes.append(n)
-    state = {"tmp": tmp, "nodes": nodes, "redis": redis}
+    state = {"tmp": h.tmp, "nodes": nodes, "redis": redis}
     yield state
     for n in nodes:
         assert n.stop() == 0
-    state["redis"].stop()
-    provider.stop()
-    shutil.rmtree(tmp, ignore_errors=True)
 
 
 def header(node, raw):
@@ -85,13 +59,12 @@ def test_a_nonce_is_accepted_once_across_instances(env):
 
 def test_redis_down_fails_closed_then_recovers(env):
     a, b = env["nodes"]
-    port = env["redis"].port
     env["redis"].stop()
     raw = sign(env["tmp"])
     for n in (a, b):
         h = json.loads(header(n, raw))["header"]
         assert (h["commStatus"], h["msg"]) == ("20", "replay store unavailable")
-    env["redis"] = Redis(port)
+    env["redis"].start()  # on the same port
     # the refused request was never recorded: it passes now, once
     assert header(b, raw) == PROVIDER_BODY
     h = json.loads(header(a, raw))["header"]

@@ -21,19 +21,15 @@ every loop is bounded in count and time.
 import http.client
 import json
 import os
-import shutil
 import signal
 import socket
 import struct
-import sys
-import tempfile
 import threading
 import time
 
 import pytest
 
-sys.path.insert(0, os.path.dirname(__file__))
-from test_node_pipeline import Node, one_caller_registry, resign, sign  # noqa: E402
+from conftest import one_caller_registry, resign, sign
 
 
 class PipeProvider:
@@ -44,7 +40,7 @@ class PipeProvider:
     the first request on a connection, then resets it; /ordered answers in
     order, the first request of each read after a second."""
 
-    def __init__(self):
+    def __init__(self, h):
         self.lock = threading.Lock()
         self.chunks = {}      # path -> [requests per read]
         self.processed = []   # (path, nonce) of every request answered or acted on
@@ -54,6 +50,7 @@ class PipeProvider:
         self.sock.listen(128)
         self.port = self.sock.getsockname()[1]
         self.stopping = False
+        h.own(self, self.stop)
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self):
@@ -148,19 +145,17 @@ def doc(port):
 
 
 @pytest.fixture(scope="module")
-def env():
-    tmp = tempfile.mkdtemp(prefix="hrss-batch-")
-    provider = PipeProvider()
+def env(module_harness):
+    h = module_harness
+    provider = PipeProvider(h)
     # one worker: calls that start together meet in one event loop
-    node = Node(tmp, "[upstream]\nbreaker_failures = 1000\n", workers=1)
+    node = h.node(extra="[upstream]\nbreaker_failures = 1000\n", workers=1)
     node.import_registry(doc(provider.port))
     templates = {}
-    state = {"tmp": tmp, "node": node, "provider": provider, "templates": templates,
+    state = {"tmp": h.tmp, "node": node, "provider": provider, "templates": templates,
              "seq": [0]}
     yield state
     assert node.stop() == 0
-    provider.stop()
-    shutil.rmtree(tmp, ignore_errors=True)
 
 
 def request(env, service, tag=""):
@@ -229,13 +224,13 @@ def burst(env, reqs):
     for s in socks:
         s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
         http_read(s, parse=False)
-    os.kill(node.proc.pid, signal.SIGSTOP)
-    stopped(node.proc.pid)
+    node.send_signal(signal.SIGSTOP)
+    stopped(node.pid)
     try:
         for s, (_, raw) in zip(socks, reqs):
             s.sendall(post_raw(raw))
     finally:
-        os.kill(node.proc.pid, signal.SIGCONT)
+        node.send_signal(signal.SIGCONT)
     out = [http_read(s) for s in socks]
     for s in socks:
         s.close()

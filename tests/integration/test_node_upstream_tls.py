@@ -8,39 +8,26 @@ provider's handler. SIGHUP reads the CA file again; a CA file that is not
 PEM stops the node from starting. Certificates are made with the openssl
 command line; the providers are Python's ssl module on 127.0.0.1.
 """
-import os
-import shutil
 import signal
 import socket
-import ssl
 import subprocess
-import sys
-import tempfile
 import threading
 
 import pytest
 
-sys.path.insert(0, os.path.dirname(__file__))
-from test_node_pipeline import (NODE, PROVIDER_BODY, Node, Provider,  # noqa: E402
-                                expect, one_caller_registry, sign)
-from test_sms_callback_tls import make_certs  # noqa: E402
-
-
-def tls_provider(crt, key):
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(crt, key)
-    return Provider(tls=ctx)
+from conftest import NODE, PROVIDER_BODY, expect, one_caller_registry, sign, tls_context
 
 
 class Mute:
     """Accepts connections and never says a word (no TLS handshake)."""
 
-    def __init__(self):
+    def __init__(self, h):
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(16)
         self.port = self.sock.getsockname()[1]
         self.conns = []
+        h.own(self, self.stop)
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self):
@@ -69,20 +56,16 @@ def doc(good, wrong, unknown, mute):
 
 
 @pytest.fixture(scope="module")
-def env():
-    tmp = tempfile.mkdtemp(prefix="hrss-utls-")
-    trusted, wrong_name, unknown, ca = make_certs(tmp, "provider.example")
-    provs = [tls_provider(*trusted), tls_provider(*wrong_name), tls_provider(*unknown)]
-    mute = Mute()
-    node = Node(tmp, f"[upstream]\nca_file = {ca}\nbreaker_failures = 1000\n")
+def env(module_harness):
+    h = module_harness
+    trusted, wrong_name, unknown, ca = h.certs("provider.example")
+    provs = [h.provider(tls=tls_context(*c)) for c in (trusted, wrong_name, unknown)]
+    mute = Mute(h)
+    node = h.node(extra=f"[upstream]\nca_file = {ca}\nbreaker_failures = 1000\n")
     node.import_registry(doc(*(p.port for p in provs), mute.port))
-    yield {"tmp": tmp, "node": node, "provs": provs, "ca": ca, "unknown": unknown,
+    yield {"tmp": h.tmp, "node": node, "provs": provs, "ca": ca, "unknown": unknown,
            "mute": mute}
     assert node.stop() == 0
-    for p in provs:
-        p.stop()
-    mute.stop()
-    shutil.rmtree(tmp, ignore_errors=True)
 
 
 def test_trusted_provider_answers_relayed(env):
@@ -126,7 +109,7 @@ def test_sighup_reads_the_ca_file_again(env):
     node, tmp = env["node"], env["tmp"]
     with open(env["ca"], "a") as f:
         f.write(open(env["unknown"][0]).read())
-    node.proc.send_signal(signal.SIGHUP)
+    node.send_signal(signal.SIGHUP)
     node.wait_log("event=reloaded", 10)
     status, ctype, body = node.post(sign(tmp, service="S110000Y70PUNCA").encode())
     assert (status, body) == (200, PROVIDER_BODY)

@@ -10,59 +10,16 @@ body shapes (6.2.2) and masking; no full number in any log.
 import json
 import os
 import re
-import shutil
 import sqlite3
 import subprocess
-import tempfile
-import threading
-import time
 
 import pytest
 
-BUILD = os.environ.get("HRSS_BUILD_DIR", "build")
-SRC = os.environ.get("HRSS_SOURCE_DIR", ".")
-NODE = os.environ.get("HRSS_NODE_BIN", os.path.join(BUILD, "hrss-node"))
-HRSS = os.environ.get("HRSS_BIN", os.path.join(BUILD, "hrss"))
-DEMO = os.environ.get("HRSS_DEMO_PROVIDER_BIN", os.path.join(BUILD, "hrss-demo-provider"))
+from conftest import BUILD, HRSS, SRC
+
 SECRET = "sdk-test-secret-0123"
 CALLER = "B100000KJGK"
 PROV = "S110000Y70P"
-
-
-class Proc:
-    """A daemon whose stderr is collected line by line."""
-
-    def __init__(self, argv, env=None):
-        self.lines = []
-        self.lock = threading.Lock()
-        self.proc = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True, env=env)
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-
-    def _read(self):
-        for line in self.proc.stderr:
-            with self.lock:
-                self.lines.append(line.rstrip("\n"))
-
-    def wait_log(self, pattern, timeout=10):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self.lock:
-                for line in self.lines:
-                    m = re.search(pattern, line)
-                    if m:
-                        return m
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.02)
-        raise AssertionError(f"no /{pattern}/:\n" + "\n".join(self.lines))
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-        rc = self.proc.wait(timeout=15)
-        self.reader.join(timeout=5)
-        return rc
 
 
 def sanitizer_flags():
@@ -81,20 +38,15 @@ def compile_example(name, out):
 
 
 @pytest.fixture(scope="module")
-def env():
-    tmp = tempfile.mkdtemp(prefix="hrss-sdk-")
+def env(module_harness):
+    h = module_harness
+    tmp = h.tmp
     run_env = dict(os.environ, LD_LIBRARY_PATH=BUILD, HRSS_STATE_DIR=os.path.join(tmp, "state"))
     compile_example("caller.c", os.path.join(tmp, "caller"))
     compile_example("provider.c", os.path.join(tmp, "provider"))
-    example = Proc([os.path.join(tmp, "provider"), "127.0.0.1:0"], run_env)
-    ex_port = int(example.wait_log(r"listening on port (\d+)").group(1))
-
-    subprocess.run([HRSS, "keygen", "sm2", "--out", os.path.join(tmp, "prov")], check=True,
-                   capture_output=True)
-    demo = Proc([DEMO, "--db", os.path.join(tmp, "demo.db"), "--listen", "127.0.0.1:0",
-                 "--key", os.path.join(tmp, "prov.key"), "--state-dir",
-                 os.path.join(tmp, "state")])
-    demo_port = int(demo.wait_log(r"event=listening port=(\d+)").group(1))
+    example = h.daemon([os.path.join(tmp, "provider"), "127.0.0.1:0"], run_env)
+    ex_port = int(example.wait_match(r"listening on port (\d+)").group(1))
+    demo = h.demo_provider(state_dir=os.path.join(tmp, "state"))
 
     def svc(code, port):
         return {"code": code, "name": code, "provider": PROV, "timeoutMs": 5000, "retries": 0,
@@ -107,40 +59,29 @@ def env():
             {"code": PROV, "name": "provider", "level": "S", "area": "110000",
              "status": "active", "signature": "sm3", "allowedIps": ["127.0.0.1"]}],
         "services": [svc(PROV + "YTjb", ex_port)] +
-                    [svc(PROV + s, demo_port) for s in ("SBKZ", "JYJL", "YLYE", "LSGS")],
+                    [svc(PROV + s, demo.port) for s in ("SBKZ", "JYJL", "YLYE", "LSGS")],
         "grants": [{"caller": CALLER, "service": PROV + s}
                    for s in ("YTjb", "SBKZ", "JYJL", "YLYE", "LSGS")],
     }
-    conf = os.path.join(tmp, "node.conf")
-    with open(conf, "w") as f:
-        f.write(f"[node]\nsystem_code = B100000N0D1\narea = 100000\n"
-                f"data_dir = {tmp}/node\nworkers = 1\ndrain_timeout = 5s\n"
-                "[http]\nlisten = 127.0.0.1:0\n")
-    r = subprocess.run([NODE, "--config", conf, "registry", "import", "-"],
-                       input=json.dumps(registry), capture_output=True, text=True, timeout=30)
-    assert r.returncode == 0, r.stderr
-    node = Proc([NODE, "--config", conf])
-    node_port = int(node.wait_log(r"event=listening proto=http addr=\S+:(\d+)").group(1))
-    node.wait_log("event=started")
-    state = {"tmp": tmp, "env": run_env, "url": f"http://127.0.0.1:{node_port}",
-             "node": node, "demo": demo, "example": example, "db": os.path.join(tmp, "demo.db")}
+    node = h.node(workers=1, start=False)
+    node.import_registry(registry)
+    node.start()
+    state = {"tmp": tmp, "env": run_env, "url": node.url, "node": node, "demo": demo,
+             "example": example, "db": demo.db, "prov_pub": demo.pub}
     yield state
     assert node.stop() == 0
     assert demo.stop() == 0
     assert example.stop() == 0
-    shutil.rmtree(tmp, ignore_errors=True)
 
 
 def persons(env):
-    r = subprocess.run([DEMO, "--db", env["db"], "--list"], capture_output=True, text=True,
-                       check=True)
-    return [l.split("\t") for l in r.stdout.splitlines()]
+    return env["demo"].persons()
 
 
 def call(env, service, body, *extra):
     r = subprocess.run([HRSS, "call", "--node", env["url"], "--system", CALLER,
                         "--service", service, "--area", "110000",
-                        "--provider-key", os.path.join(env["tmp"], "prov.pub"),
+                        "--provider-key", env["prov_pub"],
                         "--state-dir", os.path.join(env["tmp"], "state"), *extra],
                        input=json.dumps(body, ensure_ascii=False), capture_output=True,
                        text=True, timeout=30, env=dict(os.environ, HRSS_SECRET=SECRET))
@@ -222,7 +163,6 @@ def test_network_errors_of_hrss_call(env):
 def test_no_number_in_logs(env):
     nums = [p[0] for p in persons(env)] + ["110101199003077774"]
     for proc in (env["node"], env["demo"], env["example"]):
-        with proc.lock:
-            text = "\n".join(proc.lines)
+        text = "\n".join(proc.log())
         assert not any(n in text for n in nums)
-    assert any("event=transaction service=S110000Y70PLSGS" in l for l in env["demo"].lines)
+    assert any("event=transaction service=S110000Y70PLSGS" in l for l in env["demo"].log())

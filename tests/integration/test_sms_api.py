@@ -15,134 +15,22 @@ import json
 import os
 import re
 import signal
+import ssl
 import subprocess
-import tempfile
 import threading
 import time
 import urllib.parse
 
 import pytest
 
-SMS = os.environ.get("HRSS_SMS_BIN", "build/hrss-sms")
-PASSWORD = "s3cret-pass"
-
-
-class Sms:
-    """A running hrss-sms whose log lines are collected by a thread."""
-
-    def __init__(self, tmp, extra="", start=True):
-        self.tmp = tmp
-        self.data = os.path.join(tmp, "data")
-        self.conf = os.path.join(tmp, "sms.conf")
-        with open(self.conf, "w") as f:
-            f.write(f"[sms]\ndata_dir = {self.data}\nworkers = 2\ndrain_timeout = 5s\n"
-                    "[http]\nlisten = 127.0.0.1:0\n" + extra)
-        self.proc = None
-        if start:
-            self.start()
-
-    def start(self):
-        self.lines = []
-        self.lock = threading.Lock()
-        self.proc = subprocess.Popen([SMS, "--config", self.conf], stderr=subprocess.PIPE,
-                                     text=True)
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-        line = self.wait_log("event=listening proto=http ", 10)
-        self.port = int(re.search(r"addr=\S+:(\d+)", line).group(1))
-        self.wait_log("event=started", 10)
-
-    def _read(self):
-        for line in self.proc.stderr:
-            with self.lock:
-                self.lines.append(line.rstrip("\n"))
-
-    def log(self):
-        with self.lock:
-            return list(self.lines)
-
-    def wait_log(self, pattern, timeout, after=0):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for line in self.log()[after:]:
-                if re.search(pattern, line):
-                    return line
-            if self.proc.poll() is not None and not self.reader.is_alive():
-                break
-            time.sleep(0.02)
-        raise AssertionError(f"no log line /{pattern}/ within {timeout}s:\n" +
-                             "\n".join(self.log()))
-
-    def cli(self, *args, stdin=None):
-        return subprocess.run([SMS, "--config", self.conf, *args], input=stdin,
-                              capture_output=True, text=True, timeout=60)
-
-    def add_account(self, app, ips="127.0.0.1", signature="【人社局】", balance=1000,
-                    password=PASSWORD, callback=None):
-        args = ["account", "add", app, "--ips", ips, "--signature", signature,
-                "--balance", str(balance), "--iterations", "1000"]
-        if callback:
-            args += ["--callback", callback]
-        r = self.change(*args, stdin=password + "\n")
-        assert r.returncode == 0, r.stderr
-
-    def change(self, *args, stdin=None):
-        """Runs an account command and waits until the running daemon reloaded."""
-        mark = len(self.log()) if self.proc else 0
-        r = self.cli(*args, stdin=stdin)
-        if r.returncode == 0 and self.proc and self.proc.poll() is None:
-            self.wait_log("event=accounts_loaded reason=change", 5, mark)
-        return r
-
-    def request(self, method, path, body=None, ctype="application/json", timeout=10):
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
-        headers = {"Content-Type": ctype} if body is not None else {}
-        if isinstance(body, dict):
-            body = json.dumps(body) if ctype == "application/json" else \
-                urllib.parse.urlencode(body)
-        c.request(method, path, body=body.encode() if isinstance(body, str) else body,
-                  headers=headers)
-        r = c.getresponse()
-        data = r.read().decode()
-        c.close()
-        return r.status, data
-
-    def send(self, **fields):
-        body = {"appName": "app1", "password": PASSWORD}
-        body.update(fields)
-        body = {k: v for k, v in body.items() if v is not None}
-        status, data = self.request("POST", "/sms/send", body)
-        assert status == 200, data
-        return json.loads(data)
-
-    def status(self, ids, app="app1", password=PASSWORD):
-        status, data = self.request("POST", "/sms/status",
-                                    {"appName": app, "password": password, "msgId": ids})
-        assert status == 200, data
-        return json.loads(data)
-
-    def balance(self, app="app1"):
-        out = self.cli("account", "list").stdout
-        return int(re.search(rf"^{app}\t.*balance=(\d+)", out, re.M).group(1))
-
-    def stop(self, sig=signal.SIGTERM):
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-        try:
-            return self.proc.wait(timeout=15)
-        finally:
-            self.reader.join(timeout=5)
+from conftest import PASSWORD, SMS
 
 
 @pytest.fixture
-def sms():
-    with tempfile.TemporaryDirectory() as tmp:
-        s = Sms(tmp)
-        s.add_account("app1")
-        try:
-            yield s
-        finally:
-            s.stop(signal.SIGKILL)
+def sms(harness):
+    s = harness.sms()
+    s.add_account("app1")
+    return s
 
 
 def test_code_1_ok_with_per_number_results_and_status(sms):
@@ -239,21 +127,18 @@ def test_code_6_unknown_or_frozen_app(sms):
     assert sms.send(mobile="13800138000", content="x")["code"] == 1
 
 
-def test_code_7_islong_invalid_or_too_many_parts(tmp_path):
-    s = Sms(str(tmp_path), extra="[queue]\nbatch_max = 8\n")
-    try:
-        s.add_account("app1")
-        r = s.send(mobile="13800138000", content="x", islong=5)
-        assert r["code"] == 7 and r["msg"] == "短信内容为长短信"
-        r = s.send(mobile="13800138000", content="x", islong="yes")
-        assert r["code"] == 7
-        # default max_parts = 10: 11 parts of 67 are refused even with islong=1
-        r = s.send(mobile="13800138000", content="好" * (67 * 10), islong=1)
-        assert r["code"] == 7 and "10" in r["detail"]
-        r = s.send(mobile="13800138000", content="好" * (67 * 10 - 5), islong=1)
-        assert r["code"] == 1 and r["parts"] == 10
-    finally:
-        s.stop(signal.SIGKILL)
+def test_code_7_islong_invalid_or_too_many_parts(harness):
+    s = harness.sms(extra="[queue]\nbatch_max = 8\n")
+    s.add_account("app1")
+    r = s.send(mobile="13800138000", content="x", islong=5)
+    assert r["code"] == 7 and r["msg"] == "短信内容为长短信"
+    r = s.send(mobile="13800138000", content="x", islong="yes")
+    assert r["code"] == 7
+    # default max_parts = 10: 11 parts of 67 are refused even with islong=1
+    r = s.send(mobile="13800138000", content="好" * (67 * 10), islong=1)
+    assert r["code"] == 7 and "10" in r["detail"]
+    r = s.send(mobile="13800138000", content="好" * (67 * 10 - 5), islong=1)
+    assert r["code"] == 1 and r["parts"] == 10
 
 
 def test_code_8_wrong_password(sms):
@@ -268,8 +153,7 @@ def test_code_8_wrong_password(sms):
     assert sms.send(mobile="13800138000", content="x")["code"] == 8
     assert sms.send(password="another-pass", mobile="13800138000", content="x")["code"] == 1
     # the stored form is a salted PBKDF2-HMAC-SM3, never the password
-    import sqlite3
-    db = sqlite3.connect(os.path.join(sms.data, "sms.db"))
+    db = sms.db()
     pw = db.execute("SELECT pw FROM accounts WHERE app='app1'").fetchone()[0]
     db.close()
     assert pw.startswith("pbkdf2-sm3$") and "another-pass" not in pw
@@ -320,19 +204,16 @@ def test_code_11_sensitive_word(sms):
     assert sms.send(mobile="13800138000", content="正常通知")["code"] == 1
 
 
-def test_code_12_segment_without_carrier(tmp_path):
+def test_code_12_segment_without_carrier(harness):
     # with a link for China Mobile only, a Unicom number is refused
-    s = Sms(str(tmp_path), extra=(
+    s = harness.sms(extra=(
         "[carrier cm]\nprotocol = cmpp\nhost = 127.0.0.1\nport = 9\naccount = 901234\n"
         "secret = x\nsrc_addr = 10658012333\noperators = mobile\n"))
-    try:
-        s.add_account("app1")
-        r = s.send(mobile="13800138000,18612345678,14012345678", content="x")
-        assert r["code"] == 1
-        assert [x["code"] for x in r["results"]] == [1, 12, 12]
-        assert s.send(mobile="18612345678", content="x")["code"] == 12
-    finally:
-        s.stop(signal.SIGKILL)
+    s.add_account("app1")
+    r = s.send(mobile="13800138000,18612345678,14012345678", content="x")
+    assert r["code"] == 1
+    assert [x["code"] for x in r["results"]] == [1, 12, 12]
+    assert s.send(mobile="18612345678", content="x")["code"] == 12
 
 
 def test_duplicate_client_msg_id_is_idempotent(sms):
@@ -374,8 +255,7 @@ def test_form_body_template_schedule_and_priority(sms):
     assert r["code"] == 1
     st = sms.status([r["results"][0]["msgId"]])
     assert st["messages"][0]["state"] == "accepted"
-    import sqlite3
-    db = sqlite3.connect(os.path.join(sms.data, "sms.db"))
+    db = sms.db()
     rows = db.execute("SELECT content, lane FROM msgs ORDER BY id").fetchall()
     db.close()
     assert rows[0][0] == "【人社局】社保 费用 已到账 a+b"
@@ -419,13 +299,13 @@ def test_health_ready_metrics_reload_and_term(sms):
     with open(sms.conf, "a") as f:
         f.write("[log]\nlevel = debug\n")
     mark = len(sms.log())
-    sms.proc.send_signal(signal.SIGHUP)
+    sms.send_signal(signal.SIGHUP)
     sms.wait_log("event=reloaded level=debug", 5, mark)
     assert sms.send(mobile="13800138000", content="x")["code"] == 1
     with open(sms.conf, "a") as f:
         f.write("[bogus]\n")
     mark = len(sms.log())
-    sms.proc.send_signal(signal.SIGHUP)
+    sms.send_signal(signal.SIGHUP)
     sms.wait_log("event=reload_failed", 5, mark)
     assert sms.request("GET", "/healthz")[0] == 200
     assert sms.stop() == 0
@@ -435,21 +315,9 @@ def test_health_ready_metrics_reload_and_term(sms):
     assert r.returncode == 2 and "unknown section [bogus]" in r.stderr
 
 
-def _make_cert(tmp, name):
-    cert, key = os.path.join(tmp, name + ".crt"), os.path.join(tmp, name + ".key")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert,
-                    "-days", "2", "-subj", "/CN=" + name], check=True, capture_output=True,
-                   timeout=30)
-    return cert, key
-
-
-def test_https_body_limit_and_certificate_reload_and_drain(tmp_path):
-    import sqlite3
-    import ssl
-    tmp = str(tmp_path)
-    cert, key = _make_cert(tmp, "first")
-    s = Sms(tmp, start=False)
+def test_https_body_limit_and_certificate_reload_and_drain(harness):
+    cert, key = harness.cert("first")
+    s = harness.sms(start=False)
     conf = (f"[sms]\ndata_dir = {s.data}\nworkers = 2\ndrain_timeout = 5s\n"
             "[http]\nlisten = 127.0.0.1:0\nbody_limit = {limit}\n"
             f"[https]\nlisten = 127.0.0.1:0\ncert = {cert}\nkey = {key}\n")
@@ -457,89 +325,86 @@ def test_https_body_limit_and_certificate_reload_and_drain(tmp_path):
         f.write(conf.replace("{limit}", "4K"))
     s.add_account("app1", balance=100000)
     s.start()
-    try:
-        tls_port = int(re.search(r"addr=\S+:(\d+)",
-                                 s.wait_log("event=listening proto=https ", 5)).group(1))
+    tls_port = int(re.search(r"addr=\S+:(\d+)",
+                             s.wait_log("event=listening proto=https ", 5)).group(1))
 
-        def tls_send():
-            ctx = ssl.create_default_context(cafile=None)
-            ctx.check_hostname = False
-            ctx.verify_mode = ssl.CERT_NONE
-            c = http.client.HTTPSConnection("127.0.0.1", tls_port, timeout=10, context=ctx)
-            body = json.dumps({"appName": "app1", "password": PASSWORD,
-                               "mobile": "13800138000", "content": "x"})
-            c.request("POST", "/sms/send", body, {"Content-Type": "application/json"})
-            r = c.getresponse()
-            answer = (r.status, json.loads(r.read()))
-            der = c.sock.getpeercert(binary_form=True)
-            c.close()
-            return answer, ssl.DER_cert_to_PEM_cert(der)
+    def tls_send():
+        ctx = ssl.create_default_context(cafile=None)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        c = http.client.HTTPSConnection("127.0.0.1", tls_port, timeout=10, context=ctx)
+        body = json.dumps({"appName": "app1", "password": PASSWORD,
+                           "mobile": "13800138000", "content": "x"})
+        c.request("POST", "/sms/send", body, {"Content-Type": "application/json"})
+        r = c.getresponse()
+        answer = (r.status, json.loads(r.read()))
+        der = c.sock.getpeercert(binary_form=True)
+        c.close()
+        return answer, ssl.DER_cert_to_PEM_cert(der)
 
-        (status, answer), pem = tls_send()
-        assert status == 200 and answer["code"] == 1
-        with open(cert) as f:
-            assert ssl.PEM_cert_to_DER_cert(f.read()) == ssl.PEM_cert_to_DER_cert(pem)
+    (status, answer), pem = tls_send()
+    assert status == 200 and answer["code"] == 1
+    with open(cert) as f:
+        assert ssl.PEM_cert_to_DER_cert(f.read()) == ssl.PEM_cert_to_DER_cert(pem)
 
-        # the body limit: 413 over it, then raised by SIGHUP; a new
-        # certificate for new connections at the same time
-        big = {"appName": "app1", "password": PASSWORD, "mobile": "13800138000",
-               "content": "x" * 5000}
-        assert s.request("POST", "/sms/send", big)[0] == 413
-        cert2, key2 = _make_cert(tmp, "second")
-        os.replace(cert2, cert)
-        os.replace(key2, key)
-        with open(s.conf, "w") as f:
-            f.write(conf.replace("{limit}", "64K"))
-        mark = len(s.log())
-        s.proc.send_signal(signal.SIGHUP)
-        s.wait_log("event=reloaded", 5, mark)
-        status, data = s.request("POST", "/sms/send", big)
-        assert status == 200 and json.loads(data)["code"] == 9  # too long without islong
-        (status, answer), pem = tls_send()
-        assert status == 200 and answer["code"] == 1
-        with open(cert) as f:
-            assert ssl.PEM_cert_to_DER_cert(f.read()) == ssl.PEM_cert_to_DER_cert(pem)
+    # the body limit: 413 over it, then raised by SIGHUP; a new
+    # certificate for new connections at the same time
+    big = {"appName": "app1", "password": PASSWORD, "mobile": "13800138000",
+           "content": "x" * 5000}
+    assert s.request("POST", "/sms/send", big)[0] == 413
+    cert2, key2 = harness.cert("second")
+    os.replace(cert2, cert)
+    os.replace(key2, key)
+    with open(s.conf, "w") as f:
+        f.write(conf.replace("{limit}", "64K"))
+    mark = len(s.log())
+    s.send_signal(signal.SIGHUP)
+    s.wait_log("event=reloaded", 5, mark)
+    status, data = s.request("POST", "/sms/send", big)
+    assert status == 200 and json.loads(data)["code"] == 9  # too long without islong
+    (status, answer), pem = tls_send()
+    assert status == 200 and answer["code"] == 1
+    with open(cert) as f:
+        assert ssl.PEM_cert_to_DER_cert(f.read()) == ssl.PEM_cert_to_DER_cert(pem)
 
-        # SIGTERM while clients keep sending: every request the daemon
-        # took is answered before it exits, and only those are stored
-        answered = []
-        lock = threading.Lock()
-        stop = threading.Event()
+    # SIGTERM while clients keep sending: every request the daemon
+    # took is answered before it exits, and only those are stored
+    answered = []
+    lock = threading.Lock()
+    stop = threading.Event()
 
-        def client(k):
-            try:
-                c = http.client.HTTPConnection("127.0.0.1", s.port, timeout=10)
-                for i in range(200):
-                    if stop.is_set():
-                        break
-                    body = json.dumps({"appName": "app1", "password": PASSWORD,
-                                       "mobile": "13800138000", "content": "x",
-                                       "clientMsgId": f"d{k}-{i}"})
-                    c.request("POST", "/sms/send", body, {"Content-Type": "application/json"})
-                    r = c.getresponse()
-                    got = json.loads(r.read())
-                    with lock:
-                        answered.append(got["code"])
-                    if r.getheader("Connection", "").lower() == "close":
-                        break
-            except (OSError, http.client.HTTPException):
-                pass  # refused or closed once the drain began
+    def client(k):
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", s.port, timeout=10)
+            for i in range(200):
+                if stop.is_set():
+                    break
+                body = json.dumps({"appName": "app1", "password": PASSWORD,
+                                   "mobile": "13800138000", "content": "x",
+                                   "clientMsgId": f"d{k}-{i}"})
+                c.request("POST", "/sms/send", body, {"Content-Type": "application/json"})
+                r = c.getresponse()
+                got = json.loads(r.read())
+                with lock:
+                    answered.append(got["code"])
+                if r.getheader("Connection", "").lower() == "close":
+                    break
+        except (OSError, http.client.HTTPException):
+            pass  # refused or closed once the drain began
 
-        threads = [threading.Thread(target=client, args=(k,)) for k in range(8)]
-        for t in threads:
-            t.start()
-        deadline = time.monotonic() + 10
-        while len(answered) < 50 and time.monotonic() < deadline:
-            time.sleep(0.01)
-        rc = s.stop()
-        stop.set()
-        for t in threads:
-            t.join(timeout=15)
-        assert rc == 0
-        assert len(answered) >= 50 and set(answered) == {1}
-        db = sqlite3.connect(os.path.join(s.data, "sms.db"))
-        stored = db.execute("SELECT count(*) FROM msgs WHERE client_id LIKE 'd%'").fetchone()[0]
-        db.close()
-        assert stored == len(answered)
-    finally:
-        s.stop(signal.SIGKILL)
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 10
+    while len(answered) < 50 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    rc = s.stop()
+    stop.set()
+    for t in threads:
+        t.join(timeout=15)
+    assert rc == 0
+    assert len(answered) >= 50 and set(answered) == {1}
+    db = s.db()
+    stored = db.execute("SELECT count(*) FROM msgs WHERE client_id LIKE 'd%'").fetchone()[0]
+    db.close()
+    assert stored == len(answered)

@@ -10,31 +10,17 @@ handling with a work order completed by a case worker, surveys, information
 management), bindings under concurrent commands, and a back end that is
 down. Every wait is bounded; nothing asserts speed.
 """
-import http.client
 import json
 import os
 import re
 import signal
 import sqlite3
-import subprocess
-import sys
-import tempfile
 import time
 
 import pytest
 
-from test_sdk_node import Proc
-from test_sms_api import PASSWORD, Sms
+from conftest import PASSWORD, SRC, WAIT, carrier_conf, uplink_conf
 
-SRC = os.environ.get("HRSS_SOURCE_DIR", ".")
-BUILD = os.environ.get("HRSS_BUILD_DIR", "build")
-NODE = os.environ.get("HRSS_NODE_BIN", os.path.join(BUILD, "hrss-node"))
-HRSS = os.environ.get("HRSS_BIN", os.path.join(BUILD, "hrss"))
-DEMO = os.environ.get("HRSS_DEMO_PROVIDER_BIN", os.path.join(BUILD, "hrss-demo-provider"))
-sys.path.insert(0, os.path.join(SRC, "tests", "sim"))
-from carrier_harness import Sim  # noqa: E402
-
-WAIT = 30
 SMS_SYSTEM = "B100000DXPT"
 PROV = "S110000Y70P"
 SECRET = "uplink-test-secret-42"
@@ -51,12 +37,11 @@ def decode(sub):
 
 
 class Platform:
-    """The four processes and what the tests need of them."""
+    """The four processes, started by the harness h, and what the tests
+    need of them."""
 
-    def __init__(self, tmp):
-        self.tmp = tmp
-        subprocess.run([HRSS, "keygen", "sm2", "--out", os.path.join(tmp, "prov")], check=True,
-                       capture_output=True)
+    def __init__(self, h):
+        self.tmp = h.tmp
         registry = {
             "systems": [
                 {"code": SMS_SYSTEM, "name": "12333 SMS", "level": "B", "area": "100000",
@@ -71,50 +56,31 @@ class Platform:
             "grants": [{"caller": SMS_SYSTEM, "service": PROV + s, "encryption": "sm4-ecb",
                         "key": SM4_KEY} for s in ("SBKZ", "YLYE", "LSGS")],
         }
-        self.demo_db = os.path.join(tmp, "demo.db")
-        reg = os.path.join(tmp, "registry.json")
+        reg = h.path("registry.json")
         with open(reg, "w") as f:
             json.dump(registry, f)
-        self.demo = Proc([DEMO, "--db", self.demo_db, "--listen", "127.0.0.1:0", "--key",
-                          os.path.join(tmp, "prov.key"), "--registry", reg, "--require-grant",
-                          "--state-dir", os.path.join(tmp, "state")])
-        port = int(self.demo.wait_log(r"event=listening port=(\d+)").group(1))
+        self.demo = h.demo_provider(registry=reg, require_grant=True)
         registry["services"] = [
             {"code": PROV + s, "name": s, "provider": PROV, "timeoutMs": 3000, "retries": 0,
-             "upstreams": [f"http://127.0.0.1:{port}/"]} for s in ("SBKZ", "YLYE", "LSGS")]
-        with open(reg, "w") as f:
-            json.dump(registry, f)
-        conf = os.path.join(tmp, "node.conf")
-        with open(conf, "w") as f:
-            f.write(f"[node]\nsystem_code = B100000N0D1\narea = 100000\n"
-                    f"data_dir = {tmp}/node\nworkers = 1\ndrain_timeout = 5s\n"
-                    "[http]\nlisten = 127.0.0.1:0\n")
-        r = subprocess.run([NODE, "--config", conf, "registry", "import", reg],
-                           capture_output=True, text=True, timeout=30)
-        assert r.returncode == 0, r.stderr
-        self.node = Proc([NODE, "--config", conf])
-        node_port = int(self.node.wait_log(r"event=listening proto=http addr=\S+:(\d+)").group(1))
-        self.node.wait_log("event=started")
+             "upstreams": [f"http://127.0.0.1:{self.demo.port}/"]}
+            for s in ("SBKZ", "YLYE", "LSGS")]
+        self.node = h.node(workers=1, start=False)
+        self.node.import_registry(registry)
+        self.node.start()
 
-        self.sim = Sim("cmpp", "--report-delay", "0.02")
-        extra = (f"[uplink]\ncommands = {SRC}/etc/sms-commands.json\n"
-                 f"replies = {SRC}/etc/sms-replies.json\naccount = 12333\nthreads = 2\n"
-                 f"[platform]\nnode_url = http://127.0.0.1:{node_port}\n"
+        self.sim = h.sim("cmpp", "--report-delay", "0.02")
+        extra = (uplink_conf(threads=2) +
+                 f"[platform]\nnode_url = {self.node.url}\n"
                  f"system_code = {SMS_SYSTEM}\nsecret = {SECRET}\nsm4_key = {SM4_KEY}\n"
-                 "timeout = 5s\n"
-                 f"[carrier cm]\nprotocol = cmpp\nhost = 127.0.0.1\nport = {self.sim.port}\n"
-                 f"account = 900001\nsecret = 888888\nsrc_addr = {SERVICE_NUMBER}\n"
-                 "operators = mobile, unicom, telecom\n")
-        self.sms = Sms(os.path.join(tmp), extra=extra, start=False)
+                 "timeout = 5s\n" + carrier_conf(self.sim.port, src_addr=SERVICE_NUMBER))
+        self.sms = h.sms(extra=extra, start=False)
         os.chmod(self.sms.conf, 0o644)  # readable by others: hrss-sms warns (test_bd_...)
         self.sms.add_account("12333", signature=SIGNATURE, balance=100000)
         self.sms.add_account("app1", signature="【人社局】", balance=100000)
         self.sms.start()
         self.sms.wait_log("event=uplink_started", 10)
         self.sms.wait_log("event=carrier_link carrier=cm up=1", WAIT)
-        self.persons = [line.split("\t") for line in subprocess.run(
-            [DEMO, "--db", self.demo_db, "--list"], capture_output=True, text=True,
-            check=True).stdout.splitlines()]
+        self.persons = self.demo.persons()
         self.taken = set()  # indexes of submits already handed out by replies()
 
     def stop(self):
@@ -160,12 +126,10 @@ class Platform:
 
 
 @pytest.fixture(scope="module")
-def plat():
-    tmp = tempfile.mkdtemp(prefix="hrss-uplink-")
-    p = Platform(tmp)
+def plat(module_harness):
+    p = Platform(module_harness)
     yield p
     p.stop()
-    subprocess.run(["rm", "-rf", tmp])
 
 
 def masked(ssn):
@@ -460,7 +424,7 @@ def test_sighup_reloads_the_command_table(plat):
     with open(plat.sms.conf, "w") as f:
         f.write(conf.replace(f"commands = {SRC}/etc/sms-commands.json", f"commands = {path}"))
     mark = len(plat.sms.log())
-    plat.sms.proc.send_signal(signal.SIGHUP)
+    plat.sms.send_signal(signal.SIGHUP)
     plat.sms.wait_log("event=uplink_reloaded commands=9", 10, mark)
     assert "已退订" in plat.ask(phone, "tdall")[0]
     # the help reply now lists nine commands: more than one message holds, so
@@ -475,7 +439,7 @@ def test_sighup_reloads_the_command_table(plat):
     with open(path, "w") as f:
         json.dump(table, f, ensure_ascii=False)
     mark = len(plat.sms.log())
-    plat.sms.proc.send_signal(signal.SIGHUP)
+    plat.sms.send_signal(signal.SIGHUP)
     line = plat.sms.wait_log("event=uplink_reload_failed", 10, mark)
     assert "BAD" in line and "kept=previous" in line
     assert "已退订" in plat.ask(phone, "TDALL")[0]
