@@ -2,6 +2,7 @@
 #   make          build libhrss.a, libhrss.so and hrss into build/
 #   make test     install missing packages, build, run every test, then again under ASan+UBSan
 #   make fuzz     build the libFuzzer targets with clang and run each (FUZZ_SECONDS, default 60)
+#   make fuzz-build  only build them (CI does, so that clang's warnings stop a change too)
 #   make bench    run the benchmarks (crypto against openssl speed, node against nginx)
 #   make bench-node  hrss-node against nginx as a reverse proxy (bench/node.sh)
 #   make bench-sms   hrss-sms against Kannel and its fake SMSC (bench/sms.sh)
@@ -10,7 +11,7 @@
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps test test-release test-asan fuzz bench bench-node bench-sms demo clean format
+.PHONY: all deps test test-release test-asan fuzz fuzz-build bench bench-node bench-sms demo clean format
 
 all:
 	@scripts/deps.sh build
@@ -29,11 +30,13 @@ test-asan:
 	cmake --build --preset asan -j$(JOBS)
 	ctest --preset asan -j$(JOBS)
 
-fuzz:
+fuzz: fuzz-build
+	scripts/fuzz.sh build/fuzz $(FUZZ_SECONDS)
+
+fuzz-build:
 	@scripts/deps.sh fuzz
 	cmake --preset fuzz >/dev/null
 	cmake --build --preset fuzz -j$(JOBS)
-	scripts/fuzz.sh build/fuzz $(FUZZ_SECONDS)
 
 bench: all
 	@scripts/deps.sh bench
