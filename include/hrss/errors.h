@@ -66,7 +66,7 @@ typedef enum hrss_errcode {
  */
 typedef struct hrss_error {
     int code;                      /* an HRSS_E* value */
-    char msg[HRSS_ERROR_MSG_MAX];  /* e.g. "header.appCode: length 12, at most 11" */
+    char msg[HRSS_ERROR_MSG_MAX];  /* valid UTF-8, e.g. "header.appCode: length 12, at most 11" */
 } hrss_error;
 
 /* Text of a code ("signature mismatch"); never NULL, "unknown error" for others. */

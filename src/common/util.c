@@ -126,6 +126,31 @@ size_t utf8_prefix(const char *s, size_t len, size_t max_chars)
     return i;
 }
 
+char *utf8_mend(char *s)
+{
+    unsigned char *u = (unsigned char *)s;
+    size_t len = strlen(s), i = 0;
+    while (i < len) {
+        size_t n = utf8_seq(u + i, len - i);
+        if (n > 0) {
+            i += n;
+            continue;
+        }
+        /* A lead byte followed only by continuation bytes up to the end is
+         * a character cut by a bounded printf: dropped, not shown. */
+        size_t need = u[i] >= 0xf0 ? 4 : u[i] >= 0xe0 ? 3 : u[i] >= 0xc0 ? 2 : 0;
+        size_t k = i + 1;
+        while (k < len && (u[k] & 0xc0) == 0x80)
+            k++;
+        if (need > 0 && k == len && len - i < need) {
+            u[i] = '\0';
+            break;
+        }
+        u[i++] = '?';
+    }
+    return s;
+}
+
 char *read_stream(FILE *f, size_t limit, size_t *len, int *toobig)
 {
     hrss_buf b;

@@ -36,6 +36,10 @@ int utf8_is_valid(const char *s, size_t len);
 /* Byte length of the longest prefix of valid UTF-8 text s holding at most
  * max_chars characters. */
 size_t utf8_prefix(const char *s, size_t len, size_t max_chars);
+/* Makes NUL-terminated text s valid UTF-8 in place, for messages built
+ * with bounded printf from outside bytes: a character cut at the end is
+ * dropped, any other invalid byte becomes '?'. Returns s. */
+char *utf8_mend(char *s);
 
 /* Reads all of a stream (stdin for the CLI) up to limit bytes. Returns a
  * malloc'd NUL-terminated buffer, or NULL with *toobig set when over limit. */

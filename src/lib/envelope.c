@@ -12,6 +12,7 @@
  * hrss__show, so that a violation is always one line.
  */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,6 +128,7 @@ static void path_add(char *path, size_t size, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(path + used, size - used, fmt, ap);
     va_end(ap);
+    utf8_mend(path);
 }
 
 /* Appends ".name" (or "name" at the start) for a member name of n bytes. */
@@ -292,9 +294,16 @@ static void violation(struct checker *c, int code, const char *field, const char
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    utf8_mend(msg);
     if (c->first == HRSS_OK) {
         c->first = code;
-        if (field[0] != '\0')
+        /* A long path gives way to the message: what is wrong matters more
+         * than the end of where. */
+        size_t room = HRSS_ERROR_MSG_MAX - 1, flen = strlen(field), mlen = strlen(msg);
+        if (field[0] != '\0' && flen + 2 + mlen > room && mlen + 5 < room)
+            hrss__error(c->err, code, "%.*s...: %s",
+                        (int)utf8_prefix(field, room - mlen - 5, SIZE_MAX), field, msg);
+        else if (field[0] != '\0')
             hrss__error(c->err, code, "%s: %s", field, msg);
         else
             hrss__error(c->err, code, "%s", msg);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/util.h"
 #include "internal.h"
 
 const char *hrss_strerror(int code)
@@ -46,6 +47,7 @@ int hrss__error(hrss_error *err, int code, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
         va_end(ap);
+        utf8_mend(err->msg); /* a message goes into JSON answers: never a cut character */
     }
     return code;
 }
@@ -62,4 +64,5 @@ void hrss__error_prefix(hrss_error *err, const char *field)
     if (n > 0 && (size_t)n < sizeof(err->msg))
         snprintf(err->msg + n, sizeof(err->msg) - (size_t)n, "%.*s",
                  (int)(sizeof(err->msg) - (size_t)n - 1), tmp);
+    utf8_mend(err->msg);
 }

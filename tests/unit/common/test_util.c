@@ -70,6 +70,21 @@ static void utf8_counting_and_prefix(void **state)
     assert_int_equal(utf8_prefix(s, strlen(s), 9), 5);
 }
 
+/* Text cut by a bounded printf in the middle of a character is mended:
+ * the cut character goes, other invalid bytes show as '?'. */
+static void utf8_mend_cut_text(void **state)
+{
+    (void)state;
+    char cut[] = "ab\xe5\xbc\xa0\xe5\xbc";   /* "ab张" and two bytes of 张 */
+    assert_string_equal(utf8_mend(cut), "ab\xe5\xbc\xa0");
+    char bad[] = "a\xff" "b\xbc" "c";
+    assert_string_equal(utf8_mend(bad), "a?b?c");
+    char lone[] = "x\xe5";
+    assert_string_equal(utf8_mend(lone), "x");
+    char ok[] = "\xe5\xbc\xa0";
+    assert_string_equal(utf8_mend(ok), "\xe5\xbc\xa0");
+}
+
 static void error_table_is_consistent(void **state)
 {
     (void)state;
@@ -117,6 +132,7 @@ int main(void)
         cmocka_unit_test(buf_detach_empty_gives_empty_string),
         cmocka_unit_test(utf8_validation),
         cmocka_unit_test(utf8_counting_and_prefix),
+        cmocka_unit_test(utf8_mend_cut_text),
         cmocka_unit_test(error_table_is_consistent),
         cmocka_unit_test(read_stream_limit),
     };

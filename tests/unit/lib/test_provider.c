@@ -161,6 +161,39 @@ static void test_not_an_envelope(void **state)
     hrss_provider_free(p);
 }
 
+/* Invalid UTF-8 under long nested member names: the path quoted in the
+ * error used to be cut inside a character, jansson refused the message,
+ * and the provider had no answer ("out of memory") instead of a 400. */
+static void test_bad_utf8_under_long_keys(void **state)
+{
+    (void)state;
+    hrss_provider *p = provider_new(0, 0, NULL);
+    char text[1024], k1[256], k2[256];
+    char *out = NULL;
+    size_t outlen = 0, n1 = 0, n2 = 0;
+    int status = 0;
+    hrss_error e;
+    for (int i = 0; i < 60; i++, n1 += 3)
+        memcpy(k1 + n1, "\xe4\xb8\xad", 3); /* 中 */
+    k1[n1] = '\0';
+    k2[n2++] = 'a';                   /* shifts the cut into the middle of a character */
+    for (int i = 0; i < 40; i++, n2 += 3)
+        memcpy(k2 + n2, "\xe4\xb8\xad", 3);
+    k2[n2] = '\0';
+    int len = snprintf(text, sizeof(text), "{\"header\":{},\"body\":{\"%s\":{\"%s\":{\"x\xff\":1}}}}",
+                       k1, k2);
+    assert_int_equal(hrss_provider_handle(p, text, (size_t)len, &out, &outlen, &status, &e),
+                     HRSS_OK);
+    assert_int_equal(status, 400);
+    json_t *doc = json_loadb(out, outlen, 0, NULL);
+    assert_non_null(doc);
+    assert_string_equal(json_string_value(json_object_get(doc, "error")), "bad_utf8");
+    assert_non_null(strstr(json_string_value(json_object_get(doc, "message")), "invalid UTF-8"));
+    json_decref(doc);
+    hrss_free(out);
+    hrss_provider_free(p);
+}
+
 static void test_refusals(void **state)
 {
     (void)state;
@@ -471,7 +504,8 @@ int main(void)
     if (mkdtemp(state_dir) == NULL)
         return 1;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_not_an_envelope), cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_not_an_envelope), cmocka_unit_test(test_bad_utf8_under_long_keys),
+        cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_handler_answers), cmocka_unit_test(test_bad_configuration),
         cmocka_unit_test(test_round_trips),     cmocka_unit_test(test_threads),
     };
