@@ -120,3 +120,42 @@ const char *cli_state_dir(void)
     snprintf(path, sizeof(path), "%s/.local/state/hrss", env != NULL ? env : ".");
     return path;
 }
+
+int cli_read_secret(const char *path, const char *env, char **out, size_t *len)
+{
+    if (path != NULL) {
+        if (cli_read_file(path, out, len) != CLI_OK)
+            return CLI_USAGE;
+        while (*len > 0 && ((*out)[*len - 1] == '\n' || (*out)[*len - 1] == '\r'))
+            (*len)--;
+        (*out)[*len] = '\0';
+        return CLI_OK;
+    }
+    const char *s = env != NULL ? getenv(env) : NULL;
+    if (s == NULL)
+        return CLI_OK;
+    *out = strdup(s);
+    if (*out == NULL) {
+        cli_error("out of memory");
+        return CLI_USAGE;
+    }
+    *len = strlen(s);
+    return CLI_OK;
+}
+
+int cli_read_sm2_key(const char *path, hrss_sm2_key **out)
+{
+    char *pem = NULL;
+    size_t len = 0;
+    hrss_error e;
+    if (cli_read_file(path, &pem, &len) != CLI_OK)
+        return CLI_USAGE;
+    int rc = hrss_sm2_key_from_pem(pem, len, out, &e);
+    explicit_bzero(pem, len);
+    free(pem);
+    if (rc != HRSS_OK) {
+        cli_error("%s: %s", path, e.msg);
+        return CLI_USAGE;
+    }
+    return CLI_OK;
+}

@@ -39,6 +39,14 @@ int cli_read_file(const char *path, char **buf, size_t *len);
 int cli_write_file(const char *path, const void *data, size_t len, int mode);
 /* Writes bytes to stdout; CLI_OK or CLI_USAGE (with a message) on error. */
 int cli_write_stdout(const void *data, size_t len);
+/* Reads a secret from path (trailing newlines dropped, NUL-terminated) or,
+ * when path is NULL, from the environment variable env (may be NULL); *out
+ * stays NULL when there is neither. Wipe with explicit_bzero, then free().
+ * CLI_OK, or CLI_USAGE with a message. */
+int cli_read_secret(const char *path, const char *env, char **out, size_t *len);
+/* Reads an SM2 key, private or public, from a PEM file; on failure prints
+ * "path: why" and returns CLI_USAGE. Free with hrss_sm2_key_free. */
+int cli_read_sm2_key(const char *path, hrss_sm2_key **out);
 /* Default state directory for id sequences: $HRSS_STATE_DIR, else
  * $XDG_STATE_HOME/hrss, else $HOME/.local/state/hrss. Static buffer. */
 const char *cli_state_dir(void);
@@ -53,5 +61,6 @@ int cmd_id(int argc, char **argv);       /* cmd_envelope.c */
 int cmd_sign(int argc, char **argv);     /* cmd_sign.c */
 int cmd_verify(int argc, char **argv);   /* cmd_sign.c */
 int cmd_call(int argc, char **argv);     /* cmd_call.c */
+int cmd_conform(int argc, char **argv);  /* cmd_conform.c, conform/ */
 
 #endif

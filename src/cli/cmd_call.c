@@ -94,42 +94,6 @@ static const struct option long_opts[] = {
     {NULL, 0, NULL, 0},
 };
 
-static int read_secret(const char *path, char **out, size_t *len)
-{
-    if (path != NULL) {
-        if (cli_read_file(path, out, len) != CLI_OK)
-            return CLI_USAGE;
-        while (*len > 0 && ((*out)[*len - 1] == '\n' || (*out)[*len - 1] == '\r'))
-            (*len)--;
-    } else {
-        const char *s = getenv("HRSS_SECRET");
-        if (s == NULL)
-            return CLI_OK;
-        *out = strdup(s);
-        if (*out == NULL)
-            return CLI_USAGE;
-        *len = strlen(s);
-    }
-    return CLI_OK;
-}
-
-static int read_key(const char *path, hrss_sm2_key **out)
-{
-    char *pem = NULL;
-    size_t len = 0;
-    hrss_error e = {0, ""};
-    if (cli_read_file(path, &pem, &len) != CLI_OK)
-        return CLI_USAGE;
-    int rc = hrss_sm2_key_from_pem(pem, len, out, &e);
-    explicit_bzero(pem, len);
-    free(pem);
-    if (rc != HRSS_OK) {
-        cli_error("call: %s: %s", path, e.msg);
-        return CLI_USAGE;
-    }
-    return CLI_OK;
-}
-
 /* Prints text (JSON) indented, or as it is when it is not JSON. */
 static void print_json(const char *title, const char *text, size_t len)
 {
@@ -224,9 +188,9 @@ int cmd_call(int argc, char **argv)
     hrss_call call = {.service_code = o.service, .area_code = o.area,
                       .encoding = o.hex ? HRSS_TEXT_HEX : HRSS_TEXT_BASE64};
     rc = CLI_USAGE;
-    if ((o.key != NULL && read_key(o.key, &own) != CLI_OK) ||
-        (o.provider_key != NULL && read_key(o.provider_key, &prov) != CLI_OK) ||
-        read_secret(o.secret_file, &secret, &secret_len) != CLI_OK)
+    if ((o.key != NULL && cli_read_sm2_key(o.key, &own) != CLI_OK) ||
+        (o.provider_key != NULL && cli_read_sm2_key(o.provider_key, &prov) != CLI_OK) ||
+        cli_read_secret(o.secret_file, "HRSS_SECRET", &secret, &secret_len) != CLI_OK)
         goto done;
     /* the caller's profile */
     const char *profile = o.profile;
@@ -248,7 +212,7 @@ int cmd_call(int argc, char **argv)
     }
     if (co.verify.profile == HRSS_SIG_HMAC_SM3 &&
         (o.response_secret_file == NULL ||
-         read_secret(o.response_secret_file, &rsecret, &rsecret_len) != CLI_OK)) {
+         cli_read_secret(o.response_secret_file, NULL, &rsecret, &rsecret_len) != CLI_OK)) {
         cli_error("call: --response-profile hmac-sm3 needs --response-secret-file");
         goto done;
     }

@@ -535,23 +535,6 @@ static int sm2_parse(int argc, char **argv, sm2_opts *o)
     return CLI_OK;
 }
 
-static int sm2_load_key(const char *path, hrss_sm2_key **k)
-{
-    char *pem = NULL;
-    size_t len = 0;
-    hrss_error err;
-    int rc = cli_read_file(path, &pem, &len);
-    if (rc != CLI_OK)
-        return rc;
-    rc = hrss_sm2_key_from_pem(pem, len, k, &err);
-    wipe_free(pem, len);
-    if (rc != HRSS_OK) {
-        cli_error("%s: %s", path, err.msg);
-        return CLI_USAGE;
-    }
-    return CLI_OK;
-}
-
 /* The signature for verify, from --signature or --sigfile. */
 static int sm2_signature(const sm2_opts *o, unsigned char **sig, size_t *siglen)
 {
@@ -615,7 +598,7 @@ int cmd_sm2(int argc, char **argv)
         cli_error("sm2: --signature and --sigfile are for verify");
         return CLI_USAGE;
     }
-    rc = sm2_load_key(o.keyfile, &k);
+    rc = cli_read_sm2_key(o.keyfile, &k);
     if (rc != CLI_OK)
         goto done;
     rc = cli_read_stdin(&in, &len);

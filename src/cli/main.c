@@ -17,6 +17,7 @@ static const cli_cmd commands[] = {
     {"verify", cmd_verify, "verify a request envelope's signature"},
     {"id", cmd_id, "make serviceReqId/serviceResId values"},
     {"call", cmd_call, "make a transaction through a node"},
+    {"conform", cmd_conform, "conformance kit: judge a node, a provider or a caller"},
 };
 
 static void usage(FILE *f)

@@ -1,0 +1,210 @@
+"""
+tests/integration/test_conform.py - `hrss conform`, the conformance kit,
+against the real hrss-node and hrss-demo-provider on 127.0.0.1 (everything
+passes, with each body profile), and against tests/conform/broken_peer.py,
+a node and provider written apart from hrss with deviations switched on one
+at a time: each is caught and named, as a failure where the standard's text
+is plain and as "differs" where hrss's reading of an open point is only one
+of the possible ones. Reports: JSON and a self-contained HTML page with the
+secrets and personal numbers redacted.
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from conftest import HRSS, SRC
+
+PEER = os.path.join(SRC, "tests", "conform", "broken_peer.py")
+SECRET = "conform-secret-0123456"
+SM4_KEY = "1234567890123456"
+CALLER = "B100000KJGK"
+CALLER2 = "S440000GDR1"
+PROV = "S110000Y70P"
+
+
+@pytest.fixture(scope="module")
+def env(module_harness):
+    h = module_harness
+    tmp = h.tmp
+    subprocess.run([HRSS, "keygen", "sm2", "--out", os.path.join(tmp, "caller2")], check=True,
+                   capture_output=True, timeout=30)
+    with open(os.path.join(tmp, "secret"), "w") as f:
+        f.write(SECRET)
+    with open(os.path.join(tmp, "caller2.pub")) as f:
+        caller2_pub = f.read()
+
+    def registry(port, prov_pub=None):
+        up = [f"http://127.0.0.1:{port}/"]
+        prov = {"code": PROV, "name": "provider", "level": "S", "area": "110000",
+                "status": "active", "signature": "sm2", "allowedIps": ["127.0.0.1"]}
+        if prov_pub:
+            prov["publicKey"] = prov_pub
+        return {
+            "systems": [
+                {"code": CALLER, "name": "caller", "level": "B", "area": "100000",
+                 "status": "active", "signature": "hmac-sm3", "secret": SECRET,
+                 "allowedIps": ["127.0.0.1"]},
+                {"code": CALLER2, "name": "sm2 caller", "level": "S", "area": "440000",
+                 "status": "active", "signature": "sm2", "publicKey": caller2_pub,
+                 "allowedIps": ["127.0.0.1"]}, prov],
+            "services": [{"code": PROV + s, "name": s, "provider": PROV, "upstreams": up,
+                          "timeoutMs": 5000, "retries": 0}
+                         for s in ("SBKZ", "JYJL", "YLYE", "LSGS")],
+            "grants": [
+                {"caller": CALLER, "service": PROV + "SBKZ"},
+                {"caller": CALLER, "service": PROV + "JYJL"},
+                {"caller": CALLER, "service": PROV + "YLYE", "encryption": "sm4-ecb",
+                 "key": SM4_KEY},
+                {"caller": CALLER2, "service": PROV + "SBKZ", "encryption": "sm2"},
+                {"caller": CALLER2, "service": PROV + "JYJL", "encryption": "sm2"}],
+        }
+
+    # the provider reads its grants (callers' keys and profiles) from the
+    # registry; the node's copy also names the provider's port and key
+    grants = os.path.join(tmp, "grants.json")
+    with open(grants, "w") as f:
+        json.dump(registry(9), f)
+    demo = h.demo_provider(registry=grants, require_grant=True,
+                           state_dir=os.path.join(tmp, "state"))
+    with open(demo.pub) as f:
+        doc = registry(demo.port, f.read())
+    node = h.node(workers=1, start=False)
+    node.import_registry(doc)
+    node.start()
+    yield {"tmp": tmp, "node": node.url, "provider": f"http://127.0.0.1:{demo.port}/",
+           "prov_pub": demo.pub, "person": demo.persons()[0][0]}
+    assert node.stop() == 0
+    assert demo.stop() == 0
+
+
+def conform(env, mode, url, *extra, caller=CALLER, service=PROV + "SBKZ", area="110000",
+            report="r.json"):
+    out = os.path.join(env["tmp"], report)
+    cred = (["--secret-file", os.path.join(env["tmp"], "secret")] if caller == CALLER
+            else ["--key", os.path.join(env["tmp"], "caller2.key")])
+    r = subprocess.run([HRSS, "conform", mode, "--url", url, "--caller", caller, *cred,
+                        "--service", service, "--area", area,
+                        "--state-dir", os.path.join(env["tmp"], "state"), "--report", out,
+                        *extra],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode in (0, 1), r.stderr
+    with open(out) as f:
+        return r, json.load(f)
+
+
+def verdicts(doc):
+    return {x["id"]: x["verdict"] for x in doc["results"]}
+
+
+def details(doc, check):
+    return " ".join(x["detail"] for x in doc["results"] if x["id"] == check)
+
+
+def all_pass(r, doc):
+    bad = [x for x in doc["results"] if x["verdict"] in ("fail", "differs")]
+    assert r.returncode == 0 and not bad, (r.stdout, bad)
+
+
+# ---- hrss-node and hrss-demo-provider: everything passes ----
+
+def test_node_hmac_plain_passes_with_reports(env):
+    html = os.path.join(env["tmp"], "node.html")
+    r, doc = conform(env, "node", env["node"], "--provider-key",
+                     env["prov_pub"], "--body",
+                     json.dumps({"aac002": env["person"]}), "--ungranted-service",
+                     PROV + "LSGS", "--report", html)
+    all_pass(r, doc)
+    v = verdicts(doc)
+    for check in ("request.form", "request.echo", "request.signature", "request.cipher",
+                  "signature.altered", "signature.nonce_changed", "nonce.replay",
+                  "nonce.reused", "time.stale", "table1.appCode.length",
+                  "table1.body.length", "json.duplicate_key", "utf8.invalid",
+                  "caller.unknown", "grant.none", "area.wrong", "service.unknown"):
+        assert v[check] == "pass", (check, doc)
+    # the terminal summary: a line per clause
+    for clause in ("5.2", "5.3", "5.4", "6.2.1.2", "6.2.1.3", "7.1.1.1", "7.1.1.2"):
+        assert re.search(rf"^{re.escape(clause)} +\d+ +0 +0 ", r.stdout, re.M), r.stdout
+    assert doc["totals"]["fail"] == 0 and doc["mode"] == "node"
+    page = open(html, encoding="utf-8").read()
+    assert page.startswith("<!DOCTYPE html>") and "7.1.1.2" in page and "数字签名验签" in page
+    assert not re.search(r"(src|href)=|<script|@import|url\(", page)  # self-contained
+
+
+def test_node_sm4_and_sm2_bodies_pass(env):
+    body = json.dumps({"aac002": env["person"]})
+    r, doc = conform(env, "node", env["node"], "--sm4-key", SM4_KEY, "--provider-key",
+                     env["prov_pub"], "--body", body,
+                     service=PROV + "YLYE")
+    all_pass(r, doc)
+    assert verdicts(doc)["cipher.undecryptable"] == "pass"
+    assert "SM4-ECB, PKCS#7, Base64" in details(doc, "request.cipher")
+    r, doc = conform(env, "node", env["node"], "--encrypt", "sm2", "--provider-key",
+                     env["prov_pub"], "--body", body, caller=CALLER2)
+    all_pass(r, doc)
+    assert "SM2, C1C3C2" in details(doc, "request.cipher")
+
+
+def test_failures_are_reported_with_request_and_answer_redacted(env):
+    # a body the provider refuses (no person): the success checks fail, and
+    # the report keeps the exchange with the secret and numbers redacted
+    html = os.path.join(env["tmp"], "fail.html")
+    r, doc = conform(env, "node", env["node"], "--body",
+                     json.dumps({"aac002": "110101199003077774", "phone": "13812345678"}),
+                     "--report", html)
+    assert r.returncode == 1
+    assert verdicts(doc)["request.commStatus"] == "fail"
+    assert re.search(r"^FAIL +6\.2\.1\.3 request\.commStatus: commStatus 10", r.stdout, re.M)
+    item = [x for x in doc["results"] if x["id"] == "request.commStatus"][0]
+    assert '"serviceReqId"' in item["request"] and '"commStatus":"10"' in item["response"]
+    page = open(html, encoding="utf-8").read()
+    for text in (json.dumps(doc), page, r.stdout):
+        assert SECRET not in text and SM4_KEY not in text
+        assert "110101199003077774" not in text and "13812345678" not in text
+
+
+# ---- a node of another vendor: each deviation caught and named ----
+
+@pytest.fixture()
+def peer(harness):
+    def start(role, deviations, *extra):
+        p = harness.daemon([sys.executable, PEER, "--role", role, "--caller", CALLER,
+                            "--service", PROV + "SBKZ", "--area", "110000", "--secret", SECRET,
+                            "--hrss", HRSS, "--deviations", ",".join(deviations), *extra])
+        port = p.wait_match(r"listening port (\d+)").group(1)
+        return f"http://127.0.0.1:{port}/"
+    return start
+
+
+def test_reference_peer_without_deviations_passes(env, peer):
+    r, doc = conform(env, "node", peer("node", []), "--response-profile", "sm3")
+    all_pass(r, doc)
+
+
+NODE_DEVIATIONS = [
+    # deviation, check, verdict, words the detail names it by
+    ("bad-signature", "request.signature", "fail", "does not verify under the sm3 profile"),
+    ("upper-hex-signature", "request.signature", "differs", "uppercase hex"),
+    ("no-echo", "request.echo", "fail", "serviceReqId missing"),
+    ("utc-time", "request.serviceResTime", "fail", "UTC instead of China Standard Time"),
+    ("accept-replay", "nonce.replay", "fail", "accepted (commStatus 00)"),
+    ("replay-90", "nonce.replay", "differs", "commStatus 90"),
+    ("no-signature-check", "signature.altered", "fail", "the signature is not checked"),
+    ("unsigned-nonce", "signature.reading", "differs", "without the nonce"),
+    ("malformed-90", "table1.appCode.length", "differs", "HTTP 4xx and a JSON error"),
+    ("resid-repeat", "replay.first.serviceResId", "fail", "already given to another answer"),
+]
+
+
+@pytest.mark.parametrize("deviation,check,verdict,words", NODE_DEVIATIONS,
+                         ids=[d[0] for d in NODE_DEVIATIONS])
+def test_broken_node_deviation_named(env, peer, deviation, check, verdict, words):
+    r, doc = conform(env, "node", peer("node", [deviation]), "--response-profile", "sm3")
+    assert verdicts(doc).get(check) == verdict, (deviation, r.stdout)
+    assert words in details(doc, check), (deviation, details(doc, check))
+    assert r.returncode == (1 if verdict == "fail" else 0)
+    tag = "FAIL" if verdict == "fail" else "DIFFERS"
+    assert re.search(rf"^{tag} +[0-9.]+ {re.escape(check)}: ", r.stdout, re.M), r.stdout
