@@ -11,6 +11,7 @@
 
 #include "cmpp.h"
 #include "session.h"
+#include "common/str.h"
 
 static void send_pdu(carrier_link *l, const cmpp_pdu *p)
 {
@@ -23,21 +24,12 @@ static void send_pdu(carrier_link *l, const cmpp_pdu *p)
     buf_free(&b);
 }
 
-static void copy_field(char *dst, size_t size, const char *src)
-{
-    size_t n = strlen(src);
-    if (n >= size)
-        n = size - 1;
-    memcpy(dst, src, n);
-    dst[n] = '\0';
-}
-
 static void send_login(carrier_link *l)
 {
     const carrier_config *cfg = &l->c->cfg;
     cmpp_pdu p = {.command_id = CMPP_CONNECT, .sequence_id = link_next_seq(l)};
     cmpp_connect *c = &p.u.connect;
-    copy_field(c->source_addr, sizeof(c->source_addr), cfg->account);
+    str_copy(c->source_addr, sizeof(c->source_addr), cfg->account);
     c->timestamp = cmpp_timestamp(time(NULL));
     c->version = (uint8_t)cfg->cmpp_version;
     cmpp_auth_source(c->source_addr, cfg->secret, c->timestamp, c->authenticator);
@@ -61,16 +53,16 @@ static int send_submit(carrier_link *l, const carrier_seg *s, uint32_t seq)
     m->pk_total = (uint8_t)total;
     m->pk_number = (uint8_t)part;
     m->registered_delivery = s->report;
-    copy_field(m->service_id, sizeof(m->service_id), cfg->service_id);
+    str_copy(m->service_id, sizeof(m->service_id), cfg->service_id);
     m->fee_user_type = (uint8_t)cfg->fee_user_type;
     m->tp_udhi = s->udh;
     m->msg_fmt = s->coding;
-    copy_field(m->msg_src, sizeof(m->msg_src), cfg->account);
-    copy_field(m->fee_type, sizeof(m->fee_type), cfg->fee_type);
-    copy_field(m->fee_code, sizeof(m->fee_code), cfg->fee_code);
-    copy_field(m->src_id, sizeof(m->src_id), s->src);
+    str_copy(m->msg_src, sizeof(m->msg_src), cfg->account);
+    str_copy(m->fee_type, sizeof(m->fee_type), cfg->fee_type);
+    str_copy(m->fee_code, sizeof(m->fee_code), cfg->fee_code);
+    str_copy(m->src_id, sizeof(m->src_id), s->src);
     m->dest_count = 1;
-    copy_field(m->dest[0], sizeof(m->dest[0]), s->dest);
+    str_copy(m->dest[0], sizeof(m->dest[0]), s->dest);
     m->msg_length = (uint8_t)s->ud_len;
     memcpy(m->content, s->ud, s->ud_len);
     hrss_buf b;

@@ -29,6 +29,7 @@
 #include <event2/event.h>
 
 #include "session.h"
+#include "common/xalloc.h"
 
 #define TICK_MS 100
 #define RATE_RING_UNLIMITED 4096 /* a slow-down from "no limit" starts at most here */
@@ -559,9 +560,7 @@ static void mo_long_part(carrier_client *c, const char *src, const char *dest, i
     }
     carrier_mo_long *m = &c->mo_long[i];
     if (m->parts[seq - 1] == NULL) { /* a part sent again is kept once */
-        m->parts[seq - 1] = strdup(text);
-        if (m->parts[seq - 1] == NULL)
-            abort();
+        m->parts[seq - 1] = xstrdup(text);
         m->have++;
     }
     if (m->have == m->total)

@@ -15,6 +15,7 @@
 
 #include "session.h"
 #include "smpp.h"
+#include "common/str.h"
 
 static void send_pdu(carrier_link *l, const smpp_pdu *p)
 {
@@ -33,22 +34,13 @@ static void send_simple(carrier_link *l, uint32_t cmd, uint32_t status, uint32_t
     send_pdu(l, &p);
 }
 
-static void copy_field(char *dst, size_t size, const char *src)
-{
-    size_t n = strlen(src);
-    if (n >= size)
-        n = size - 1;
-    memcpy(dst, src, n);
-    dst[n] = '\0';
-}
-
 static void send_login(carrier_link *l)
 {
     const carrier_config *cfg = &l->c->cfg;
     smpp_pdu p = {.command_id = SMPP_BIND_TRANSCEIVER, .sequence_number = link_next_seq(l)};
-    copy_field(p.u.bind.system_id, sizeof(p.u.bind.system_id), cfg->account);
-    copy_field(p.u.bind.password, sizeof(p.u.bind.password), cfg->secret);
-    copy_field(p.u.bind.system_type, sizeof(p.u.bind.system_type), cfg->system_type);
+    str_copy(p.u.bind.system_id, sizeof(p.u.bind.system_id), cfg->account);
+    str_copy(p.u.bind.password, sizeof(p.u.bind.password), cfg->secret);
+    str_copy(p.u.bind.system_type, sizeof(p.u.bind.system_type), cfg->system_type);
     p.u.bind.interface_version = 0x34;
     send_pdu(l, &p);
 }
@@ -63,13 +55,13 @@ static int send_submit(carrier_link *l, const carrier_seg *s, uint32_t seq)
     p->sequence_number = seq;
     smpp_sm *m = &p->u.sm;
     m->message_state = -1;
-    copy_field(m->service_type, sizeof(m->service_type), cfg->service_id);
+    str_copy(m->service_type, sizeof(m->service_type), cfg->service_id);
     m->source_addr_ton = (uint8_t)cfg->src_ton;
     m->source_addr_npi = (uint8_t)cfg->src_npi;
-    copy_field(m->source_addr, sizeof(m->source_addr), s->src);
+    str_copy(m->source_addr, sizeof(m->source_addr), s->src);
     m->dest_addr_ton = (uint8_t)cfg->dst_ton;
     m->dest_addr_npi = (uint8_t)cfg->dst_npi;
-    copy_field(m->destination_addr, sizeof(m->destination_addr), s->dest);
+    str_copy(m->destination_addr, sizeof(m->destination_addr), s->dest);
     m->esm_class = s->udh ? 0x40 : 0x00;
     m->registered_delivery = s->report;
     m->data_coding = s->coding;

@@ -120,30 +120,84 @@ static uint32_t fnv_bytes(uint32_t h, const unsigned char *p, size_t n)
     return h;
 }
 
-static uint32_t fnv_cp(uint32_t h, uint32_t cp)
+/* Writes cp as UTF-8 into b (4 bytes of room); returns the bytes written. */
+static size_t utf8_put(uint32_t cp, unsigned char *b)
 {
-    unsigned char b[4];
-    size_t n;
     if (cp < 0x80) {
         b[0] = (unsigned char)cp;
-        n = 1;
-    } else if (cp < 0x800) {
+        return 1;
+    }
+    if (cp < 0x800) {
         b[0] = (unsigned char)(0xC0 | (cp >> 6));
         b[1] = (unsigned char)(0x80 | (cp & 0x3F));
-        n = 2;
-    } else if (cp < 0x10000) {
+        return 2;
+    }
+    if (cp < 0x10000) {
         b[0] = (unsigned char)(0xE0 | (cp >> 12));
         b[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
         b[2] = (unsigned char)(0x80 | (cp & 0x3F));
-        n = 3;
-    } else {
-        b[0] = (unsigned char)(0xF0 | (cp >> 18));
-        b[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
-        b[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-        b[3] = (unsigned char)(0x80 | (cp & 0x3F));
-        n = 4;
+        return 3;
     }
-    return fnv_bytes(h, b, n);
+    b[0] = (unsigned char)(0xF0 | (cp >> 18));
+    b[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+    b[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+    b[3] = (unsigned char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+static uint32_t fnv_cp(uint32_t h, uint32_t cp)
+{
+    unsigned char b[4];
+    return fnv_bytes(h, b, utf8_put(cp, b));
+}
+
+/* The escape at p (p[0] is the backslash) decoded into *cp. Returns its
+ * length in bytes (2, 6, or 12 for a surrogate pair), or 0 when it is not
+ * valid JSON, is a lone surrogate or encodes U+0000. The scanner and the
+ * decoder of scanned text both read escapes here. */
+static size_t escape_decode(const unsigned char *p, const unsigned char *end, uint32_t *cp)
+{
+    uint32_t hi, lo;
+    if (end - p < 2)
+        return 0;
+    switch (p[1]) {
+    case '"':
+    case '\\':
+    case '/':
+        *cp = p[1];
+        return 2;
+    case 'b':
+        *cp = '\b';
+        return 2;
+    case 'f':
+        *cp = '\f';
+        return 2;
+    case 'n':
+        *cp = '\n';
+        return 2;
+    case 'r':
+        *cp = '\r';
+        return 2;
+    case 't':
+        *cp = '\t';
+        return 2;
+    case 'u':
+        if (end - p < 6 || hex4(p + 2, &hi) != 0 || hi == 0)
+            return 0;
+        if (hi >= 0xDC00 && hi <= 0xDFFF)
+            return 0; /* a low surrogate alone */
+        if (hi < 0xD800 || hi > 0xDBFF) {
+            *cp = hi;
+            return 6;
+        }
+        if (end - p < 12 || p[6] != '\\' || p[7] != 'u' || hex4(p + 8, &lo) != 0 || lo < 0xDC00 ||
+            lo > 0xDFFF)
+            return 0;
+        *cp = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
+        return 12;
+    default:
+        return 0;
+    }
 }
 
 /* A string at s->p (the opening quote). */
@@ -164,50 +218,10 @@ static int scan_string(scanner *s, str_info *si, int want_hash)
             break;
         if (c == '\\') {
             si->escaped = 1;
-            if (end - p < 2)
+            size_t n = escape_decode(p, end, &cp);
+            if (n == 0)
                 return HRSS__SCAN_REJECT;
-            switch (p[1]) {
-            case '"':
-            case '\\':
-            case '/':
-                cp = p[1];
-                break;
-            case 'b':
-                cp = '\b';
-                break;
-            case 'f':
-                cp = '\f';
-                break;
-            case 'n':
-                cp = '\n';
-                break;
-            case 'r':
-                cp = '\r';
-                break;
-            case 't':
-                cp = '\t';
-                break;
-            case 'u':
-                if (end - p < 6 || hex4(p + 2, &cp) != 0)
-                    return HRSS__SCAN_REJECT;
-                if (cp >= 0xDC00 && cp <= 0xDFFF)
-                    return HRSS__SCAN_REJECT; /* a low surrogate alone */
-                if (cp >= 0xD800 && cp <= 0xDBFF) {
-                    uint32_t lo;
-                    if (end - p < 12 || p[6] != '\\' || p[7] != 'u' || hex4(p + 8, &lo) != 0 ||
-                        lo < 0xDC00 || lo > 0xDFFF)
-                        return HRSS__SCAN_REJECT;
-                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-                    p += 6;
-                }
-                if (cp == 0)
-                    return HRSS__SCAN_REJECT; /* U+0000 */
-                p += 4;
-                break;
-            default:
-                return HRSS__SCAN_REJECT;
-            }
-            p += 2;
+            p += n;
             if (want_hash)
                 h = fnv_cp(h, cp);
         } else if (c < 0x20) {
@@ -586,59 +600,16 @@ int hrss__envelope_scan(const char *buf, size_t len, hrss__scan *out)
 size_t hrss__json_unescape(const char *text, size_t len, char *out)
 {
     const unsigned char *p = (const unsigned char *)text, *end = p + len;
-    char *o = out;
+    unsigned char *o = (unsigned char *)out;
     while (p < end) {
         if (*p != '\\') {
-            *o++ = (char)*p++;
+            *o++ = *p++;
             continue;
         }
         uint32_t cp = 0;
-        switch (p[1]) {
-        case 'b':
-            cp = '\b';
-            break;
-        case 'f':
-            cp = '\f';
-            break;
-        case 'n':
-            cp = '\n';
-            break;
-        case 'r':
-            cp = '\r';
-            break;
-        case 't':
-            cp = '\t';
-            break;
-        case 'u':
-            hex4(p + 2, &cp);
-            if (cp >= 0xD800 && cp <= 0xDBFF) {
-                uint32_t lo = 0;
-                hex4(p + 8, &lo);
-                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-                p += 6;
-            }
-            p += 4;
-            break;
-        default:
-            cp = p[1];
-            break;
-        }
-        p += 2;
-        if (cp < 0x80) {
-            *o++ = (char)cp;
-        } else if (cp < 0x800) {
-            *o++ = (char)(0xC0 | (cp >> 6));
-            *o++ = (char)(0x80 | (cp & 0x3F));
-        } else if (cp < 0x10000) {
-            *o++ = (char)(0xE0 | (cp >> 12));
-            *o++ = (char)(0x80 | ((cp >> 6) & 0x3F));
-            *o++ = (char)(0x80 | (cp & 0x3F));
-        } else {
-            *o++ = (char)(0xF0 | (cp >> 18));
-            *o++ = (char)(0x80 | ((cp >> 12) & 0x3F));
-            *o++ = (char)(0x80 | ((cp >> 6) & 0x3F));
-            *o++ = (char)(0x80 | (cp & 0x3F));
-        }
+        size_t n = escape_decode(p, end, &cp);
+        p += n ? n : 2; /* scanned text holds valid escapes only */
+        o += utf8_put(cp, o);
     }
-    return (size_t)(o - out);
+    return (size_t)(o - (unsigned char *)out);
 }

@@ -31,6 +31,7 @@
 #include "hserver.h"
 
 #include "common/log.h"
+#include "common/xalloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -151,22 +152,6 @@ struct hserver {
     int drain_timeout_ms;
     worker *w;
 };
-
-static void *xcalloc(size_t n, size_t size)
-{
-    void *p = calloc(n, size);
-    if (p == NULL)
-        abort(); /* the daemon's one out-of-memory policy (STYLE.md) */
-    return p;
-}
-
-static void *xrealloc(void *p, size_t n)
-{
-    p = realloc(p, n);
-    if (p == NULL)
-        abort();
-    return p;
-}
 
 /* ---- set-up (main thread) ---- */
 
@@ -421,7 +406,7 @@ static void conn_new(worker *w, int fd, int tls, const struct sockaddr_storage *
     if (event_assign(&c->ev, w->base, fd, EV_READ | EV_PERSIST, on_conn_read, c) != 0 ||
         event_assign(&c->wev, w->base, fd, EV_WRITE, on_conn_write, c) != 0 ||
         event_add(&c->ev, w->idle_tv) != 0)
-        abort();
+        xalloc_die();
 }
 
 static void on_accept(evutil_socket_t fd, short what, void *arg)
@@ -681,7 +666,7 @@ static void conn_finish(conn *c)
         c->lingered = 0;
         event_del(&c->ev);
         if (event_add(&c->ev, c->w->linger_tv) != 0)
-            abort();
+            xalloc_die();
         return;
     }
     conn_close(c);
@@ -707,7 +692,7 @@ static void conn_next(conn *c)
     if (c->read_paused && !c->peer_eof) {
         c->read_paused = 0;
         if (event_add(&c->ev, c->w->idle_tv) != 0)
-            abort();
+            xalloc_die();
     }
     if (!c->in_handler)
         conn_process(c);
@@ -1064,7 +1049,7 @@ static void on_ctl(evutil_socket_t fd, short what, void *arg)
         w->drain_timer = event_new(w->base, -1, EV_PERSIST, drain_check, w);
         struct timeval tick = {0, 10000};
         if (w->drain_timer == NULL || event_add(w->drain_timer, &tick) != 0)
-            abort();
+            xalloc_die();
         drain_check(-1, 0, w);
     }
 }
@@ -1091,14 +1076,14 @@ int hserver_start(hserver *h, char err[HSERVER_ERR_MAX])
         atomic_init(&w->cmd, 0);
         w->base = event_base_new();
         if (w->base == NULL)
-            abort();
+            xalloc_die();
         struct timeval idle = {h->o.idle_timeout_sec > 0 ? h->o.idle_timeout_sec : 60, 0};
         struct timeval linger = {LINGER_SEC, 0};
         w->idle_tv = event_base_init_common_timeout(w->base, &idle);
         w->linger_tv = event_base_init_common_timeout(w->base, &linger);
         w->ctl = event_new(w->base, -1, 0, on_ctl, w);
         if (w->idle_tv == NULL || w->linger_tv == NULL || w->ctl == NULL)
-            abort(); /* ctl: never added, made runnable by event_active only */
+            xalloc_die(); /* ctl: never added, made runnable by event_active only */
         for (int j = 0; j < h->nfds; j++) {
             listener *l = &w->ls[j];
             l->w = w;
@@ -1112,7 +1097,7 @@ int hserver_start(hserver *h, char err[HSERVER_ERR_MAX])
             w->nls++;
             if (event_assign(&l->ev, w->base, l->fd, EV_READ | EV_PERSIST, on_accept, l) != 0 ||
                 event_add(&l->ev, NULL) != 0)
-                abort();
+                xalloc_die();
             l->added = 1;
         }
     }
@@ -1231,7 +1216,7 @@ int hserver_start_signals(hserver *h, struct event_base *base,
     for (int i = 0; i < 3; i++) {
         sigs[i] = evsignal_new(base, signums[i], on_signal, arg);
         if (sigs[i] == NULL || event_add(sigs[i], NULL) != 0)
-            abort();
+            xalloc_die();
     }
     pthread_sigmask(SIG_SETMASK, &prev, NULL);
     return rc;

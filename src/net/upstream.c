@@ -52,6 +52,7 @@
 
 #include "http1.h"
 #include "tlsclient.h"
+#include "common/xalloc.h"
 
 #define IDLE_MAX 64 /* idle connections kept per URL and worker */
 #define BREAKERS_MAX 4096
@@ -78,20 +79,6 @@ static int64_t now_ms(void)
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
-static void *xmalloc(size_t n)
-{
-    void *p = malloc(n);
-    if (p == NULL)
-        abort(); /* the daemon's one out-of-memory policy (STYLE.md) */
-    return p;
-}
-
-static char *xstrdup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    return memcpy(xmalloc(n), s, n);
 }
 
 void upstream_breakers_configure(int failures, int cooldown_ms)
@@ -124,9 +111,7 @@ static breaker *breaker_find_locked(const char *url, int create)
         return NULL;
     if (n_brks == cap_brks) {
         cap_brks = cap_brks ? cap_brks * 2 : 16;
-        brks = realloc(brks, (size_t)cap_brks * sizeof(*brks));
-        if (brks == NULL)
-            abort();
+        brks = xrealloc(brks, (size_t)cap_brks * sizeof(*brks));
     }
     breaker *b = &brks[n_brks++];
     memset(b, 0, sizeof(*b));
@@ -545,9 +530,7 @@ static target *target_get(upstream_pool *p, const char *url)
     t->line_len = k > 0 ? (size_t)k : 0;
     if (p->n_targets == p->cap_targets) {
         p->cap_targets = p->cap_targets ? p->cap_targets * 2 : 8;
-        p->targets = realloc(p->targets, (size_t)p->cap_targets * sizeof(*p->targets));
-        if (p->targets == NULL)
-            abort();
+        p->targets = xrealloc(p->targets, (size_t)p->cap_targets * sizeof(*p->targets));
     }
     p->targets[p->n_targets++] = t;
     return t;
@@ -729,7 +712,7 @@ static int send_batch_tls(uconn *u, size_t total)
         int e = SSL_get_error(u->ssl, k);
         if (e == SSL_ERROR_WANT_WRITE) {
             if (event_add(&u->wev, NULL) != 0)
-                abort();
+                xalloc_die();
             return 0;
         }
         if (e == SSL_ERROR_WANT_READ)
@@ -777,7 +760,7 @@ static int send_batch(uconn *u)
             continue;
         if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
             if (event_add(&u->wev, NULL) != 0)
-                abort();
+                xalloc_die();
             return 0;
         }
         return -1;
@@ -843,7 +826,7 @@ static uconn *uconn_connect(upstream_pool *p, target *t)
     if (event_assign(&u->ev, p->base, fd, EV_READ | EV_PERSIST, on_conn_read, u) != 0 ||
         event_assign(&u->wev, p->base, fd, EV_WRITE, on_conn_write, u) != 0 ||
         event_add(&u->ev, NULL) != 0 || (u->state == U_CONNECTING && event_add(&u->wev, NULL) != 0))
-        abort();
+        xalloc_die();
     return u;
 }
 
@@ -883,7 +866,7 @@ static void tls_handshake(uconn *u)
         return; /* the read event, always on, comes back here */
     if (e == SSL_ERROR_WANT_WRITE) {
         if (event_add(&u->wev, NULL) != 0)
-            abort();
+            xalloc_die();
         return;
     }
     char why[128];
@@ -965,7 +948,7 @@ static void attempt(evutil_socket_t fd, short what, void *arg)
     }
     struct timeval tv = {c->timeout_ms / 1000, (c->timeout_ms % 1000) * 1000};
     if (event_add(&c->timer, &tv) != 0)
-        abort();
+        xalloc_die();
     uconn *u = t->filling;
     if (u != NULL && c->batch_max > 1 && u->n_q < c->batch_max) {
         batch_add(u, c);
@@ -1156,7 +1139,7 @@ static ssize_t conn_recv(uconn *u, char *b, size_t n)
         return RECV_AGAIN;
     case SSL_ERROR_WANT_WRITE: /* on_conn_write comes back here */
         if (event_add(&u->wev, NULL) != 0)
-            abort();
+            xalloc_die();
         return RECV_AGAIN;
     case SSL_ERROR_ZERO_RETURN:
         return 0;
@@ -1217,9 +1200,7 @@ static void on_conn_read(evutil_socket_t fd, short what, void *arg)
                 return;
             }
             u->cap = u->cap ? u->cap * 2 : BUF_INITIAL;
-            u->buf = realloc(u->buf, u->cap);
-            if (u->buf == NULL)
-                abort();
+            u->buf = xrealloc(u->buf, u->cap);
         }
         size_t room = u->cap - u->len;
         ssize_t n = conn_recv(u, u->buf + u->len, room);
@@ -1288,6 +1269,6 @@ void upstream_call(upstream_pool *p, char *const *urls, int n, int timeout_ms, i
     c->head_len = 0;
     if (event_assign(&c->kick, p->base, -1, 0, attempt, c) != 0 ||
         event_assign(&c->timer, p->base, -1, 0, on_timeout, c) != 0)
-        abort();
+        xalloc_die();
     schedule_attempt(c);
 }

@@ -22,6 +22,7 @@
 #include <sqlite3.h>
 
 #include "log.h"
+#include "common/xalloc.h"
 
 #define RING_CAP 16384
 #define BATCH_WAKE 512
@@ -141,7 +142,7 @@ static void *writer_main(void *arg)
     audit_record *batch = malloc(RING_CAP * sizeof(audit_record));
     int64_t last_purge = 0;
     if (batch == NULL)
-        abort(); /* the daemon's one out-of-memory policy (STYLE.md) */
+        xalloc_die();
     for (;;) {
         size_t n = 0;
         int stop;
@@ -179,7 +180,7 @@ int audit_open(const char *data_dir, int64_t retention_sec, audit **out, char er
 {
     audit *a = calloc(1, sizeof(*a));
     if (a == NULL || (a->ring = malloc(RING_CAP * sizeof(audit_record))) == NULL)
-        abort();
+        xalloc_die();
     pthread_mutex_init(&a->mu, NULL);
     pthread_cond_init(&a->cv, NULL);
     atomic_init(&a->retention_sec, retention_sec);
@@ -274,7 +275,7 @@ int audit_query(const char *data_dir, int64_t since, const char *service, const 
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         json_t *o = json_object();
         if (o == NULL)
-            abort();
+            xalloc_die();
         for (int i = 0; i < (int)(sizeof(cols) / sizeof(cols[0])); i++) {
             int t = sqlite3_column_type(st, i);
             json_t *v = t == SQLITE_NULL ? json_null()
@@ -285,7 +286,7 @@ int audit_query(const char *data_dir, int64_t since, const char *service, const 
         }
         char *line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
         if (line == NULL)
-            abort();
+            xalloc_die();
         fprintf(out, "%s\n", line);
         free(line);
         json_decref(o);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "common/util.h"
+#include "common/xalloc.h"
 #include "hrss/codes.h"
 #include "store/replay_redis.h"
 
@@ -52,14 +53,6 @@ static int fail(parse_ctx *p, const char *fmt, ...)
     vsnprintf(p->err + n, NODE_CONFIG_ERR_MAX - (size_t)n, fmt, ap);
     va_end(ap);
     return -1;
-}
-
-static char *dup_or_die(const char *s)
-{
-    char *d = strdup(s);
-    if (d == NULL)
-        abort(); /* the daemon's one out-of-memory policy (STYLE.md) */
-    return d;
 }
 
 /* Unsigned decimal integer with an optional unit from units[] (each a
@@ -134,7 +127,7 @@ static int parse_path(parse_ctx *p, node_config *c, size_t off, const char *v)
         return fail(p, "'%s' is not an absolute path", v);
     char **dst = FIELD(c, off, char *);
     free(*dst);
-    *dst = dup_or_die(v);
+    *dst = xstrdup(v);
     return 0;
 }
 
@@ -152,7 +145,7 @@ static int parse_replay_store(parse_ctx *p, node_config *c, size_t off, const ch
     if (replay_redis_parse_url(v, &rc, buf, sizeof(buf), &e) != HRSS_OK)
         return fail(p, "replay_store: 'memory' or redis://[:PASSWORD@]HOST[:PORT][/PREFIX]: %s",
                     e.msg);
-    *dst = dup_or_die(v);
+    *dst = xstrdup(v);
     return 0;
 }
 
@@ -313,7 +306,7 @@ static int parse_listen(parse_ctx *p, node_config *c, size_t off, const char *v)
                         item);
         if (*n >= NODE_CONFIG_MAX_LISTEN)
             return fail(p, "more than %d listen addresses", NODE_CONFIG_MAX_LISTEN);
-        arr[(*n)++] = dup_or_die(item);
+        arr[(*n)++] = xstrdup(item);
         if (end == NULL)
             break;
         s = end + 1;

@@ -33,6 +33,7 @@
 #include "pipeline.h"
 #include "registry.h"
 #include "snapshot.h"
+#include "common/xalloc.h"
 
 #define POLL_INTERVAL_MS 250
 
@@ -392,9 +393,7 @@ int node_daemon_run(const char *config_path)
     atomic_store(&n.datadir_ok, access(n.cfg.data_dir, W_OK) == 0);
     load_snapshot(&n, "start");
 
-    n.views = calloc((size_t)n.cfg.workers, sizeof(snapshot_view));
-    if (n.views == NULL)
-        abort();
+    n.views = xcalloc((size_t)n.cfg.workers, sizeof(snapshot_view));
     pipeline_options po = {n.cfg.system_code, n.cfg.data_dir, n.cfg.workers, &n.snaps,
                            n.views, &n.replay_window_sec, n.cfg.replay_window_sec,
                            n.cfg.replay_max_entries, &n.log_access, NULL, NULL,
@@ -423,7 +422,7 @@ int node_daemon_run(const char *config_path)
 
     n.base = event_base_new();
     if (n.base == NULL)
-        abort();
+        xalloc_die();
     int rc = hserver_start_signals(n.http, n.base, on_signal, &n, sigs, herr);
     started = 1;
     if (rc != 0)
@@ -431,7 +430,7 @@ int node_daemon_run(const char *config_path)
     poll = event_new(n.base, -1, EV_PERSIST, on_poll, &n);
     struct timeval tv = {0, POLL_INTERVAL_MS * 1000};
     if (poll == NULL || event_add(poll, &tv) != 0)
-        abort();
+        xalloc_die();
     log_event(NODE_LOG_INFO, "started", "workers=%d", n.cfg.workers);
 
     event_base_dispatch(n.base);

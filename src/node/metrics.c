@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "common/util.h"
+#include "common/xalloc.h"
 #include "net/upstream.h"
 
 #define TAB_CAP 1024 /* per shard; a power of two */
@@ -70,7 +71,7 @@ metrics *metrics_new(int workers)
 {
     metrics *m = calloc(1, sizeof(*m));
     if (m == NULL || (m->shards = calloc((size_t)workers, sizeof(shard))) == NULL)
-        abort(); /* the daemon's one out-of-memory policy (STYLE.md) */
+        xalloc_die();
     m->workers = workers;
     for (int i = 0; i < workers; i++)
         pthread_mutex_init(&m->shards[i].mu, NULL);
@@ -193,7 +194,7 @@ static void put(hrss_buf *b, const char *fmt, ...)
     if (n < 0)
         return;
     if (buf_append(b, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1) != 0)
-        abort();
+        xalloc_die();
 }
 
 /* A label value with \ " and newline escaped (format 0.0.4). */
@@ -233,7 +234,7 @@ char *metrics_render(metrics *m, size_t *len)
     hrss_buf b;
 
     if (all == NULL)
-        abort();
+        xalloc_die();
     for (int w = 0; w < m->workers; w++) {
         shard *s = &m->shards[w];
         pthread_mutex_lock(&s->mu);

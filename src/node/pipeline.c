@@ -40,6 +40,8 @@
 #include "net/hserver.h"
 #include "net/upstream.h"
 #include "store/replay_redis.h"
+#include "common/xalloc.h"
+#include "common/str.h"
 
 #define UPSTREAM_MAX_BODY (4u * 1024 * 1024)
 
@@ -70,15 +72,6 @@ typedef struct txn {
     int timeout_ms;
 } txn;
 
-/* snprintf(dst, size, "%s", src) without the format machinery: src cut to
- * size - 1 bytes, always terminated; size > 0. */
-static void copy_str(char *dst, size_t size, const char *src)
-{
-    size_t n = strnlen(src, size - 1);
-    memcpy(dst, src, n);
-    dst[n] = '\0';
-}
-
 /* Counts every answered transaction (metrics.c) and, when access lines are
  * on, logs it as event=transaction: who called what, the outcome, sizes and
  * latency; never the body. */
@@ -93,18 +86,18 @@ static void log_txn(const rq *r, int http_status, const char *outcome, size_t ou
         audit_record a;
         const char *rt = r->req_time;
         memset(&a, 0, sizeof(a));
-        copy_str(a.caller, sizeof(a.caller), v[0] ? v[0] : "");
-        copy_str(a.service, sizeof(a.service), v[1] ? v[1] : "");
-        copy_str(a.area, sizeof(a.area), v[2] ? v[2] : "");
-        copy_str(a.req_id, sizeof(a.req_id), v[3] ? v[3] : "");
-        copy_str(a.res_id, sizeof(a.res_id), res_id ? res_id : "");
-        copy_str(a.req_time, sizeof(a.req_time), rt ? rt : "");
-        copy_str(a.outcome, sizeof(a.outcome), outcome);
+        str_copy(a.caller, sizeof(a.caller), v[0] ? v[0] : "");
+        str_copy(a.service, sizeof(a.service), v[1] ? v[1] : "");
+        str_copy(a.area, sizeof(a.area), v[2] ? v[2] : "");
+        str_copy(a.req_id, sizeof(a.req_id), v[3] ? v[3] : "");
+        str_copy(a.res_id, sizeof(a.res_id), res_id ? res_id : "");
+        str_copy(a.req_time, sizeof(a.req_time), rt ? rt : "");
+        str_copy(a.outcome, sizeof(a.outcome), outcome);
         a.http_status = http_status;
         a.latency_us = us;
         a.in_bytes = (long long)r->in_len;
         a.out_bytes = (long long)out_len;
-        copy_str(a.peer, sizeof(a.peer), hserver_req_peer_text(r->req));
+        str_copy(a.peer, sizeof(a.peer), hserver_req_peer_text(r->req));
         audit_submit(r->p->o.audit, &a);
     }
     if (r->p->o.metrics != NULL)
@@ -131,7 +124,7 @@ static void reply_http_error(const rq *r, int status, const char *code, const ch
     json_t *o = json_pack("{s:s, s:s}", "error", code, "message", message);
     char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
     if (text == NULL)
-        abort(); /* the daemon's one out-of-memory policy (STYLE.md) */
+        xalloc_die();
     size_t len = strlen(text);
     log_txn(r, status, code, len, NULL);
     hserver_reply(req, status, "application/json", text, len);
@@ -395,9 +388,7 @@ void pipeline_handle(pipeline *p, hserver_req *req, int worker, const char *url_
     }
 
     /* 10. the provider: the request bytes as received, the answer relayed */
-    txn *t = calloc(1, sizeof(*t));
-    if (t == NULL)
-        abort();
+    txn *t = xcalloc(1, sizeof(*t));
     t->r = r;
     t->timeout_ms = svc->timeout_ms;
     env = NULL; /* the transaction owns it now */
@@ -417,14 +408,12 @@ int pipeline_new(const pipeline_options *o, pipeline **out, char err[PIPELINE_ER
     int rc = -1;
 
     if (p == NULL)
-        abort();
+        xalloc_die();
     p->o = *o;
     snprintf(p->system_code, sizeof(p->system_code), "%s", o->system_code);
     p->o.system_code = p->system_code;
     p->o.data_dir = NULL; /* not kept */
-    p->pools = calloc((size_t)o->workers, sizeof(*p->pools));
-    if (p->pools == NULL)
-        abort();
+    p->pools = xcalloc((size_t)o->workers, sizeof(*p->pools));
     int n = snprintf(dir, sizeof(dir), "%s/ids", o->data_dir);
     if (n < 0 || (size_t)n >= sizeof(dir)) {
         snprintf(err, PIPELINE_ERR_MAX, "data_dir too long");

@@ -25,6 +25,8 @@
 #include <sqlite3.h>
 
 #include "common/util.h"
+#include "common/xalloc.h"
+#include "common/str.h"
 #include "net/upstream.h"
 
 #define MAX_ERRORS 20
@@ -151,9 +153,7 @@ int registry_open(const char *data_dir, registry **out, char err[REGISTRY_ERR_MA
 {
     int rc = -1;
     char path[4096];
-    registry *r = calloc(1, sizeof(*r));
-    if (r == NULL)
-        abort();
+    registry *r = xcalloc(1, sizeof(*r));
     if (mkdir_p(data_dir, err) != 0)
         goto done;
     snprintf(path, sizeof(path), "%s/%s", data_dir, REGISTRY_FILE);
@@ -597,7 +597,7 @@ static void bind_json(sqlite3_stmt *st, int i, json_t *j)
 {
     char *t = json_dumps(j, JSON_COMPACT);
     if (t == NULL)
-        abort();
+        xalloc_die();
     sqlite3_bind_text(st, i, t, -1, SQLITE_TRANSIENT);
     free(t);
 }
@@ -827,7 +827,7 @@ int registry_export(registry *r, int with_secrets, char **out, char err[REGISTRY
         goto step_failed;
     *out = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     if (*out == NULL)
-        abort();
+        xalloc_die();
     rc = 0;
     goto done;
 step_failed:
@@ -838,19 +838,6 @@ done:
         sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
     json_decref(doc);
     return rc;
-}
-
-static char *xstrdup(const char *s)
-{
-    char *d = strdup(s ? s : "");
-    if (d == NULL)
-        abort();
-    return d;
-}
-
-static void copy_code(char *dst, size_t size, const char *src)
-{
-    snprintf(dst, size, "%s", src ? src : "");
 }
 
 static int count_rows(registry *r, const char *table, int *n, char *err)
@@ -873,10 +860,10 @@ static int count_rows(registry *r, const char *table, int *n, char *err)
 static int load_system(sqlite3_stmt *st, snap_system *y, char *err)
 {
     hrss_error e;
-    copy_code(y->code, sizeof(y->code), col_text(st, 0));
+    str_copy(y->code, sizeof(y->code), col_text(st, 0));
     y->name = xstrdup(col_text(st, 1));
     y->level = col_text(st, 2) ? col_text(st, 2)[0] : '?';
-    copy_code(y->area, sizeof(y->area), col_text(st, 3));
+    str_copy(y->area, sizeof(y->area), col_text(st, 3));
     y->active = col_text(st, 4) && strcmp(col_text(st, 4), "active") == 0;
     if (col_text(st, 5) == NULL || hrss_sig_profile_parse(col_text(st, 5), &y->sig) != HRSS_OK) {
         snprintf(err, REGISTRY_ERR_MAX, "system %s: unknown signature algorithm", y->code);
@@ -884,9 +871,7 @@ static int load_system(sqlite3_stmt *st, snap_system *y, char *err)
     }
     if (col_text(st, 6) != NULL) {
         y->secret_len = (size_t)sqlite3_column_bytes(st, 6);
-        y->secret = malloc(y->secret_len + 1);
-        if (y->secret == NULL)
-            abort();
+        y->secret = xmalloc(y->secret_len + 1);
         memcpy(y->secret, col_text(st, 6), y->secret_len + 1);
         /* keyed once here rather than for every request it signs */
         if (y->sig == HRSS_SIG_HMAC_SM3 && y->secret_len > 0 &&
@@ -902,9 +887,7 @@ static int load_system(sqlite3_stmt *st, snap_system *y, char *err)
         return -1;
     }
     json_t *ips = col_json(st, 8);
-    y->nets = calloc(json_array_size(ips) + 1, sizeof(snap_net));
-    if (y->nets == NULL)
-        abort();
+    y->nets = xcalloc(json_array_size(ips) + 1, sizeof(snap_net));
     size_t i;
     json_t *ip;
     json_array_foreach(ips, i, ip) {
@@ -921,9 +904,9 @@ static int load_system(sqlite3_stmt *st, snap_system *y, char *err)
 
 static int load_service(sqlite3_stmt *st, snap_service *v, char *err)
 {
-    copy_code(v->code, sizeof(v->code), col_text(st, 0));
+    str_copy(v->code, sizeof(v->code), col_text(st, 0));
     v->name = col_text(st, 1) ? xstrdup(col_text(st, 1)) : NULL;
-    copy_code(v->provider, sizeof(v->provider), col_text(st, 2));
+    str_copy(v->provider, sizeof(v->provider), col_text(st, 2));
     json_t *ups = col_json(st, 3);
     size_t i;
     json_t *u;
@@ -945,8 +928,8 @@ static int load_service(sqlite3_stmt *st, snap_service *v, char *err)
 static int load_grant(sqlite3_stmt *st, snap_grant *g, char *err)
 {
     hrss_error e;
-    copy_code(g->caller, sizeof(g->caller), col_text(st, 0));
-    copy_code(g->service, sizeof(g->service), col_text(st, 1));
+    str_copy(g->caller, sizeof(g->caller), col_text(st, 0));
+    str_copy(g->service, sizeof(g->service), col_text(st, 1));
     const char *exp = col_text(st, 2);
     if (exp != NULL && hrss_time_parse(exp, strlen(exp), &g->expires, &e) != HRSS_OK) {
         snprintf(err, REGISTRY_ERR_MAX, "grant %s/%s: expires: %s", g->caller, g->service,
@@ -997,7 +980,7 @@ int registry_load(registry *r, snapshot **out, char err[REGISTRY_ERR_MAX])
     snap->services = calloc((size_t)snap->n_services + 1, sizeof(snap_service));
     snap->grants = calloc((size_t)snap->n_grants + 1, sizeof(snap_grant));
     if (snap->systems == NULL || snap->services == NULL || snap->grants == NULL)
-        abort();
+        xalloc_die();
     /* counts become "rows filled" so that a failure frees only those */
     int want = snap->n_systems;
     snap->n_systems = 0;

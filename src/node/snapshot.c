@@ -6,20 +6,13 @@
  * request.
  */
 #include "snapshot.h"
+#include "common/xalloc.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void *xcalloc(size_t n, size_t size)
-{
-    void *p = calloc(n ? n : 1, size);
-    if (p == NULL)
-        abort(); /* the daemon's one out-of-memory policy (STYLE.md) */
-    return p;
-}
 
 snapshot *snapshot_new(void)
 {

@@ -22,20 +22,13 @@
 #include <openssl/rand.h>
 
 #include "common/util.h"
+#include "common/xalloc.h"
 #include "content.h"
 #include "db.h"
 #include "hrss/crypto.h"
 
 #define SALT_LEN 16
 #define HASH_LEN 32
-
-static char *xstrdup(const char *s)
-{
-    char *d = strdup(s);
-    if (d == NULL)
-        abort();
-    return d;
-}
 
 static void to_hex(const uint8_t *in, size_t n, char *out)
 {
@@ -314,7 +307,7 @@ const char *acct_sensitive_word(const acct_snap *s, const char *text, size_t len
     char *low = malloc(len + 1);
     const char *hit = NULL;
     if (low == NULL)
-        abort();
+        xalloc_die();
     memcpy(low, text, len);
     low[len] = '\0';
     lower_ascii(low);
@@ -332,7 +325,7 @@ int acct_holder_reload(acct_holder *h, sqlite3 *db, char err[ACCT_ERR_MAX])
     acct_snap *old = acct_snap_get(h);
     int rc = -1;
     if (s == NULL)
-        abort();
+        xalloc_die();
     atomic_init(&s->refs, 1);
     if (db_exec(db, "BEGIN", err) != 0)
         goto done;
@@ -342,9 +335,7 @@ int acct_holder_reload(acct_holder *h, sqlite3 *db, char err[ACCT_ERR_MAX])
     int cap = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
     st = NULL;
-    s->accts = calloc((size_t)cap + 1, sizeof(account));
-    if (s->accts == NULL)
-        abort();
+    s->accts = xcalloc((size_t)cap + 1, sizeof(account));
     if (sqlite3_prepare_v2(db,
                            "SELECT app, pw, ips, status, signature, callback FROM accounts "
                            "ORDER BY app",
@@ -379,9 +370,7 @@ int acct_holder_reload(acct_holder *h, sqlite3 *db, char err[ACCT_ERR_MAX])
         account *a = acct_find(s, (const char *)sqlite3_column_text(st, 0));
         if (a == NULL)
             continue;
-        acct_template *t = realloc(a->templates, sizeof(*t) * (size_t)(a->n_templates + 1));
-        if (t == NULL)
-            abort();
+        acct_template *t = xrealloc(a->templates, sizeof(*t) * (size_t)(a->n_templates + 1));
         a->templates = t;
         t[a->n_templates].id = xstrdup((const char *)sqlite3_column_text(st, 1));
         t[a->n_templates].text = xstrdup((const char *)sqlite3_column_text(st, 2));
@@ -394,7 +383,7 @@ int acct_holder_reload(acct_holder *h, sqlite3 *db, char err[ACCT_ERR_MAX])
         char **w = realloc(s->words, sizeof(char *) * (size_t)(s->n_words + 1));
         size_t *wl = realloc(s->word_len, sizeof(size_t) * (size_t)(s->n_words + 1));
         if (w == NULL || wl == NULL)
-            abort();
+            xalloc_die();
         s->words = w;
         s->word_len = wl;
         w[s->n_words] = xstrdup((const char *)sqlite3_column_text(st, 0));

@@ -22,6 +22,8 @@
 #include <event2/event.h>
 
 #include "common/util.h"
+#include "common/xalloc.h"
+#include "common/str.h"
 #include "content.h"
 #include "db.h"
 #include "hrss/codes.h"
@@ -69,22 +71,16 @@ static void count_code(api *a, int code)
 
 api *api_new(const api_options *o)
 {
-    api *a = calloc(1, sizeof(*a));
-    if (a == NULL)
-        abort();
+    api *a = xcalloc(1, sizeof(*a));
     a->accounts = o->accounts;
     a->q = o->q;
-    a->data_dir = strdup(o->cfg->data_dir);
-    if (a->data_dir == NULL)
-        abort();
+    a->data_dir = xstrdup(o->cfg->data_dir);
     a->segments = o->cfg->segments;
     a->operators_served = o->operators_served;
     a->workers = o->workers;
     a->on_queued = o->on_queued;
     a->on_queued_arg = o->on_queued_arg;
-    a->w = calloc((size_t)o->workers, sizeof(api_worker));
-    if (a->w == NULL)
-        abort();
+    a->w = xcalloc((size_t)o->workers, sizeof(api_worker));
     for (int i = 0; i < o->workers; i++)
         pthread_mutex_init(&a->w[i].mu, NULL);
     api_configure(a, o->cfg);
@@ -251,7 +247,7 @@ static api_worker *worker_of(api *a, hserver_req *req, int worker)
     if (w->ev == NULL) {
         w->ev = event_new(hserver_req_base(req), -1, 0, on_answers, w);
         if (w->ev == NULL)
-            abort();
+            xalloc_die();
     }
     return w;
 }
@@ -292,9 +288,7 @@ void api_send(api *a, hserver_req *req, int worker)
             goto refuse;
         }
     } else {
-        text = strdup(r.content);
-        if (text == NULL)
-            abort();
+        text = xstrdup(r.content);
     }
     if (acct_sensitive_word(snap, text, strlen(text)) != NULL) {
         code = SMS_CODE_SENSITIVE;
@@ -341,12 +335,8 @@ void api_send(api *a, hserver_req *req, int worker)
             when = now;
     }
     /* numbers: normalised, de-duplicated, each with its carrier */
-    job = calloc(1, sizeof(*job));
-    if (job == NULL)
-        abort();
-    job->dest = calloc((size_t)r.n_mobiles, sizeof(send_dest));
-    if (job->dest == NULL)
-        abort();
+    job = xcalloc(1, sizeof(*job));
+    job->dest = xcalloc((size_t)r.n_mobiles, sizeof(send_dest));
     for (int i = 0; i < r.n_mobiles; i++) {
         send_dest *d = &job->dest[job->n_dest];
         snprintf(d->given, sizeof(d->given), "%s", r.mobiles[i]);
@@ -395,18 +385,6 @@ refuse:
 }
 
 /* ---- POST /sms/status ---- */
-
-static void append_json_str(hrss_buf *b, const char *s)
-{
-    buf_append(b, "\"", 1);
-    for (; *s != '\0'; s++) {
-        if (*s == '"' || *s == '\\')
-            buf_append(b, "\\", 1);
-        if ((unsigned char)*s >= 0x20)
-            buf_append(b, s, 1);
-    }
-    buf_append(b, "\"", 1);
-}
 
 void api_status(api *a, hserver_req *req, int worker)
 {
@@ -474,11 +452,11 @@ void api_status(api *a, hserver_req *req, int worker)
         buf_append_str(&out, line);
         if (sqlite3_column_type(st, 5) != SQLITE_NULL) {
             buf_append_str(&out, ",\"stat\":");
-            append_json_str(&out, (const char *)sqlite3_column_text(st, 5));
+            str_append_json(&out, str_of((const char *)sqlite3_column_text(st, 5)));
         }
         if (sqlite3_column_type(st, 8) != SQLITE_NULL) {
             buf_append_str(&out, ",\"clientMsgId\":");
-            append_json_str(&out, (const char *)sqlite3_column_text(st, 8));
+            str_append_json(&out, str_of((const char *)sqlite3_column_text(st, 8)));
         }
         buf_append_str(&out, "}");
     }

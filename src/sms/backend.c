@@ -11,6 +11,7 @@
 #include "hrss/client.h"
 
 #include "backend.h"
+#include "common/xalloc.h"
 
 struct sms_backend {
     hrss_client *client;
@@ -21,9 +22,7 @@ struct sms_backend {
 sms_backend *sms_backend_new(const sms_backend_config *c, char *err, size_t errlen)
 {
     hrss_error e = {0};
-    sms_backend *b = calloc(1, sizeof(*b));
-    if (b == NULL)
-        abort();
+    sms_backend *b = xcalloc(1, sizeof(*b));
     if (c->sm4_key != NULL) {
         if (strlen(c->sm4_key) != HRSS_SM4_KEY_LEN) {
             snprintf(err, errlen, "sm4 key must be %d digits", HRSS_SM4_KEY_LEN);

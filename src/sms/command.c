@@ -9,6 +9,7 @@
 #include "hrss/person.h"
 
 #include "common/util.h"
+#include "common/xalloc.h"
 
 #include "command.h"
 
@@ -18,14 +19,6 @@ struct sms_cmd_table {
     int n;
     sms_cmd_def *defs;
 };
-
-static char *dup_or_die(const char *s)
-{
-    char *p = strdup(s);
-    if (p == NULL)
-        abort();
-    return p;
-}
 
 static void def_free(sms_cmd_def *d)
 {
@@ -185,7 +178,7 @@ static int load_params(json_t *ps, sms_cmd_def *d, const char *where, char *err)
             return -1;
         }
         seen_optional |= pd->optional;
-        pd->name = dup_or_die(name);
+        pd->name = xstrdup(name);
         d->nparams++;
     }
     return 0;
@@ -255,12 +248,12 @@ static int load_def(json_t *c, size_t idx, sms_cmd_def *d, char *err)
         snprintf(err, SMS_CMD_ERR_MAX, "%s: \"request\" must be an object", where);
         return -1;
     }
-    d->handler = dup_or_die(handler);
-    d->usage = dup_or_die(usage ? usage : d->name);
-    d->service = service ? dup_or_die(service) : NULL;
-    d->area = area ? dup_or_die(area) : NULL;
-    d->reply = reply ? dup_or_die(reply) : NULL;
-    d->work_order = order ? dup_or_die(order) : NULL;
+    d->handler = xstrdup(handler);
+    d->usage = xstrdup(usage ? usage : d->name);
+    d->service = service ? xstrdup(service) : NULL;
+    d->area = area ? xstrdup(area) : NULL;
+    d->reply = reply ? xstrdup(reply) : NULL;
+    d->work_order = order ? xstrdup(order) : NULL;
     d->request = json_incref(req);
     return load_params(json_object_get(c, "params"), d, where, err);
 }
@@ -283,7 +276,7 @@ sms_cmd_table *sms_cmd_table_load(const char *name, const char *text, size_t len
     }
     t = calloc(1, sizeof(*t));
     if (t == NULL || (t->defs = calloc(json_array_size(cmds), sizeof(*t->defs))) == NULL)
-        abort();
+        xalloc_die();
     size_t i;
     json_t *c;
     json_array_foreach(cmds, i, c) {

@@ -15,6 +15,7 @@
 #include <openssl/crypto.h>
 
 #include "common/util.h"
+#include "common/xalloc.h"
 
 typedef struct pctx {
     const char *name;
@@ -40,14 +41,6 @@ static int fail(pctx *p, const char *fmt, ...)
     return -1;
 }
 
-static char *dup_or_die(const char *s)
-{
-    char *d = strdup(s);
-    if (d == NULL)
-        abort();
-    return d;
-}
-
 static int parse_u64(const char *s, const char **end, int64_t *out)
 {
     int64_t n = 0;
@@ -69,7 +62,7 @@ static int p_string(pctx *p, void *f, const char *v)
     if (v[0] == '\0')
         return fail(p, "empty value");
     free(*dst);
-    *dst = dup_or_die(v);
+    *dst = xstrdup(v);
     return 0;
 }
 
@@ -263,7 +256,7 @@ static int add_listen(pctx *p, char **list, int *n, const char *v)
             return fail(p, "'%s' is not HOST:PORT", s);
         if (*n >= SMS_CONFIG_MAX_LISTEN)
             return fail(p, "more than %d listeners", SMS_CONFIG_MAX_LISTEN);
-        list[(*n)++] = dup_or_die(s);
+        list[(*n)++] = xstrdup(s);
     }
     return 0;
 }
@@ -480,7 +473,7 @@ int sms_config_parse(sms_config *c, const char *name, const char *text, size_t l
                     return fail(&p, "more than %d carriers", SMS_CONFIG_MAX_CARRIERS);
                 sms_carrier_conf *k = &c->carriers[c->n_carriers++];
                 memset(k, 0, sizeof(*k));
-                k->name = dup_or_die(cn);
+                k->name = xstrdup(cn);
                 k->window = 16;
                 k->connections = 1;
                 snprintf(section, sizeof(section), "carrier");

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "hrss/person.h"
+#include "common/xalloc.h"
 
 /* Default alphabet: code point of each septet 0x00..0x7F (0x1B is the
  * escape to the extension table and has no character). */
@@ -223,9 +224,7 @@ int sms_split(const char *text, size_t len, uint8_t ref, sms_part *parts, int ma
 char *sms_sign(const char *signature, const char *content, size_t content_len, size_t *out_len)
 {
     size_t sl = strlen(signature);
-    char *s = malloc(sl + content_len + 1);
-    if (s == NULL)
-        abort();
+    char *s = xmalloc(sl + content_len + 1);
     memcpy(s, signature, sl);
     memcpy(s + sl, content, content_len);
     s[sl + content_len] = '\0';

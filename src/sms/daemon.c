@@ -24,6 +24,7 @@
 #include "account.h"
 #include "api.h"
 #include "common/util.h"
+#include "common/xalloc.h"
 #include "config.h"
 #include "db.h"
 #include "dispatch.h"
@@ -340,10 +341,10 @@ int sms_daemon_run(const char *config_path)
 
     /* the writer wakes the dispatcher from its thread: a locking base */
     if (evthread_use_pthreads() != 0)
-        abort();
+        xalloc_die();
     d.base = event_base_new();
     if (d.base == NULL)
-        abort();
+        xalloc_die();
     if (dispatch_new(d.base, &d.cfg, d.q, &d.accounts, &d.disp, err) != 0) {
         sms_log(SMS_LOG_ERROR, "dispatch_failed", "error=%s", sms_log_quote(err, q, sizeof(q)));
         goto done;
@@ -376,7 +377,7 @@ int sms_daemon_run(const char *config_path)
     poll = event_new(d.base, -1, EV_PERSIST, on_poll, &d);
     struct timeval tv = {0, POLL_INTERVAL_MS * 1000};
     if (poll == NULL || event_add(poll, &tv) != 0)
-        abort();
+        xalloc_die();
     dispatch_start(d.disp);
     sms_log(SMS_LOG_INFO, "started", "workers=%d", d.cfg.workers);
 

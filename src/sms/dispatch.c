@@ -36,6 +36,7 @@
 
 #include "carrier/carrier.h"
 #include "common/util.h"
+#include "common/xalloc.h"
 #include "content.h"
 #include "db.h"
 #include "hrss/codes.h"
@@ -124,9 +125,7 @@ static void map_put(dispatch *d, dmsg *m)
         size_t oldcap = d->map_cap;
         dmsg **old = d->map;
         d->map_cap *= 2;
-        d->map = calloc(d->map_cap, sizeof(dmsg *));
-        if (d->map == NULL)
-            abort();
+        d->map = xcalloc(d->map_cap, sizeof(dmsg *));
         for (size_t i = 0; i < oldcap; i++)
             for (dmsg *x = old[i], *n; x != NULL; x = n) {
                 n = x->hnext;
@@ -408,9 +407,7 @@ static void djob_done(qjob *jj, int committed)
 
 static djob *djob_new(dispatch *d, int kind, int64_t msg)
 {
-    djob *j = calloc(1, sizeof(*j));
-    if (j == NULL)
-        abort();
+    djob *j = xcalloc(1, sizeof(*j));
     j->job.apply = apply_djob;
     j->job.done = djob_done;
     j->kind = kind;
@@ -460,18 +457,14 @@ static void load(dispatch *d)
         int op = sqlite3_column_int(st, 2);
         if (op < 0 || op >= SMS_OP_COUNT)
             continue;
-        dmsg *m = calloc(1, sizeof(*m));
-        if (m == NULL)
-            abort();
+        dmsg *m = xcalloc(1, sizeof(*m));
         m->id = id;
         snprintf(m->mobile, sizeof(m->mobile), "%s", (const char *)sqlite3_column_text(st, 1));
         m->op = op;
         m->lane = sqlite3_column_int(st, 3);
         if (m->lane < 0 || m->lane >= LANES)
             m->lane = LANES - 1;
-        m->content = strdup((const char *)sqlite3_column_text(st, 4));
-        if (m->content == NULL)
-            abort();
+        m->content = xstrdup((const char *)sqlite3_column_text(st, 4));
         m->parts = sqlite3_column_int(st, 5);
         m->ref = sqlite3_column_int(st, 6);
         m->expires_ms = sqlite3_column_int64(st, 7);
@@ -529,9 +522,7 @@ static void finish_if_done(dispatch *d, dmsg *m)
  * link took no more (m stays at the head of its lane). */
 static int submit_parts(dispatch *d, link *l, dmsg *m)
 {
-    sms_part *parts = malloc(sizeof(sms_part) * (size_t)m->parts);
-    if (parts == NULL)
-        abort();
+    sms_part *parts = xmalloc(sizeof(sms_part) * (size_t)m->parts);
     int n = sms_split(m->content, strlen(m->content), (uint8_t)m->ref, parts, m->parts);
     int rc = 0;
     if (n != m->parts) { /* the stored text no longer splits as counted */
@@ -669,21 +660,13 @@ static void on_report(void *arg, const char *msgid, int ok, const char *stat, co
     queue_submit(l->d->q, &j->job);
 }
 
-static char *xdup(const char *s)
-{
-    char *d = strdup(s);
-    if (d == NULL)
-        abort();
-    return d;
-}
-
 static void on_mo(void *arg, const char *src, const char *dest, const char *text)
 {
     link *l = arg;
     djob *j = djob_new(l->d, J_MO, 0);
-    j->src = xdup(src);
-    j->dest = xdup(dest);
-    j->text = xdup(text);
+    j->src = xstrdup(src);
+    j->dest = xstrdup(dest);
+    j->text = xstrdup(text);
     atomic_fetch_add(&l->d->mo_count, 1);
     queue_submit(l->d->q, &j->job);
 }
@@ -779,9 +762,7 @@ static void start_push(dispatch *d, int64_t msg, int attempts, const char *url, 
     char target[2048];
     snprintf(target, sizeof(target), "%s%s%s", path && path[0] ? path : "/", query ? "?" : "",
              query ? query : "");
-    push *p = calloc(1, sizeof(*p));
-    if (p == NULL)
-        abort();
+    push *p = xcalloc(1, sizeof(*p));
     p->d = d;
     p->msg = msg;
     p->attempts = attempts;
@@ -791,20 +772,20 @@ static void start_push(dispatch *d, int64_t msg, int attempts, const char *url, 
          * chain to the system's store or to [callback] ca_file */
         SSL *ssl = SSL_new(d->cb_tls);
         if (ssl == NULL)
-            abort();
+            xalloc_die();
         tls_client_expect_host(ssl, host);
         struct bufferevent *bev = bufferevent_openssl_socket_new(
             d->base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
             BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
         if (bev == NULL)
-            abort();
+            xalloc_die();
         bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
         p->conn = evhttp_connection_base_bufferevent_new(d->base, NULL, bev, host, eport);
     } else {
         p->conn = evhttp_connection_base_new(d->base, NULL, host, eport);
     }
     if (p->conn == NULL)
-        abort();
+        xalloc_die();
     struct timeval tv = {d->cb_timeout_ms / 1000, (d->cb_timeout_ms % 1000) * 1000};
     evhttp_connection_set_timeout_tv(p->conn, &tv);
     struct evhttp_request *req = evhttp_request_new(on_push_done, p);
@@ -890,7 +871,7 @@ int dispatch_new(struct event_base *base, const sms_config *cfg, queue *q, acct_
     dispatch *d = calloc(1, sizeof(*d));
     char derr[SMS_DB_ERR_MAX];
     if (d == NULL)
-        abort();
+        xalloc_die();
     *out = NULL;
     d->base = base;
     d->q = q;
@@ -913,7 +894,7 @@ int dispatch_new(struct event_base *base, const sms_config *cfg, queue *q, acct_
     d->map = calloc(d->map_cap, sizeof(dmsg *));
     d->pushing = calloc(PUSH_BATCH, sizeof(push *));
     if (d->map == NULL || d->pushing == NULL)
-        abort();
+        xalloc_die();
     for (int op = 0; op < SMS_OP_COUNT; op++)
         for (int l = 0; l < LANES; l++)
             TAILQ_INIT(&d->lanes[op][l]);
@@ -958,7 +939,7 @@ int dispatch_new(struct event_base *base, const sms_config *cfg, queue *q, acct_
     d->pump_ev = event_new(base, -1, EV_PERSIST, on_pump, d);
     d->house_ev = event_new(base, -1, EV_PERSIST, on_house, d);
     if (d->wake_ev == NULL || d->pump_ev == NULL || d->house_ev == NULL)
-        abort();
+        xalloc_die();
     *out = d;
     return 0;
 }

@@ -11,6 +11,7 @@
 
 #include "engine.h"
 #include "log.h"
+#include "common/xalloc.h"
 
 #define VARS_MAX 40
 #define VAR_VALUE_MAX 128
@@ -62,9 +63,7 @@ sms_engine *sms_engine_new(const sms_engine_options *o, const sms_engine_ops *op
     }
     if (bind_init(o->db, err, SMS_ENGINE_ERR_MAX) != 0)
         return NULL;
-    sms_engine *e = calloc(1, sizeof(*e));
-    if (e == NULL)
-        abort();
+    sms_engine *e = xcalloc(1, sizeof(*e));
     e->o = *o;
     e->ops = *ops;
     pthread_mutex_init(&e->db_lock, NULL);

@@ -32,6 +32,8 @@
 #include <time.h>
 
 #include "common/util.h"
+#include "common/xalloc.h"
+#include "common/str.h"
 #include "db.h"
 #include "log.h"
 #include "send.h"
@@ -74,25 +76,6 @@ static int tx_step(sqlite3_stmt *st)
 
 /* ---- the answer ---- */
 
-static void json_str(hrss_buf *b, const char *s)
-{
-    buf_append(b, "\"", 1);
-    for (; *s != '\0'; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') {
-            char e[2] = {'\\', (char)c};
-            buf_append(b, e, 2);
-        } else if (c < 0x20) {
-            char e[8];
-            int n = snprintf(e, sizeof(e), "\\u%04x", c);
-            buf_append(b, e, (size_t)n);
-        } else {
-            buf_append(b, s, 1);
-        }
-    }
-    buf_append(b, "\"", 1);
-}
-
 char *queue_response(int code, const char *detail, const send_dest *d, int n, int parts,
                      size_t *len)
 {
@@ -101,10 +84,10 @@ char *queue_response(int code, const char *detail, const send_dest *d, int n, in
     buf_init(&b, (size_t)1 << 24);
     snprintf(num, sizeof(num), "{\"code\":%d,\"msg\":", code);
     buf_append_str(&b, num);
-    json_str(&b, sms_code_text(code));
+    str_append_json(&b, str_of(sms_code_text(code)));
     if (detail != NULL && detail[0] != '\0') {
         buf_append_str(&b, ",\"detail\":");
-        json_str(&b, detail);
+        str_append_json(&b, str_of(detail));
     }
     if (n > 0) {
         int ok = 0;
@@ -114,11 +97,11 @@ char *queue_response(int code, const char *detail, const send_dest *d, int n, in
         buf_append_str(&b, num);
         for (int i = 0; i < n; i++) {
             buf_append_str(&b, i ? ",{\"mobile\":" : "{\"mobile\":");
-            json_str(&b, d[i].given);
+            str_append_json(&b, str_of(d[i].given));
             int c = d[i].code;
             snprintf(num, sizeof(num), ",\"code\":%d,\"msg\":", c);
             buf_append_str(&b, num);
-            json_str(&b, sms_code_text(c));
+            str_append_json(&b, str_of(sms_code_text(c)));
             if (c == SMS_CODE_OK && d[i].id > 0) {
                 snprintf(num, sizeof(num), ",\"msgId\":\"%lld\"", (long long)d[i].id);
                 buf_append_str(&b, num);
@@ -130,7 +113,7 @@ char *queue_response(int code, const char *detail, const send_dest *d, int n, in
     buf_append_str(&b, "}\n");
     char *out = buf_detach(&b, len);
     if (out == NULL)
-        abort();
+        xalloc_die();
     return out;
 }
 
@@ -153,9 +136,7 @@ int queue_apply_send(queue *q, sqlite3 *db, qjob *j)
         if (rc == SQLITE_ROW) {
             const char *r = (const char *)sqlite3_column_text(st, 0);
             s->response_len = (size_t)sqlite3_column_bytes(st, 0);
-            s->response = malloc(s->response_len + 1);
-            if (s->response == NULL)
-                abort();
+            s->response = xmalloc(s->response_len + 1);
             memcpy(s->response, r, s->response_len + 1);
             s->duplicate = 1;
             s->code = SMS_CODE_OK;
@@ -404,7 +385,7 @@ int queue_new(const char *data_dir, int batch_max, queue **out, char err[QUEUE_E
     queue *q = calloc(1, sizeof(*q));
     char derr[SMS_DB_ERR_MAX];
     if (q == NULL)
-        abort();
+        xalloc_die();
     *out = NULL;
     if (db_open(data_dir, &q->db, derr) != 0) {
         snprintf(err, QUEUE_ERR_MAX, "%s", derr);
@@ -449,7 +430,7 @@ int queue_new(const char *data_dir, int batch_max, queue **out, char err[QUEUE_E
     pthread_cond_init(&q->cv, &ca);
     pthread_condattr_destroy(&ca);
     if (pthread_create(&q->thread, NULL, writer, q) != 0)
-        abort();
+        xalloc_die();
     *out = q;
     return 0;
 }

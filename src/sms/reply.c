@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "common/util.h"
+#include "common/xalloc.h"
 
 #include "reply.h"
 
@@ -101,9 +102,7 @@ sms_replies *sms_replies_load(const char *file, const char *text, size_t len,
             snprintf(err, SMS_REPLY_ERR_MAX, "%.40s: reply \"%.40s\" missing", file, required[i]);
             goto fail;
         }
-    sms_replies *r = malloc(sizeof(*r));
-    if (r == NULL)
-        abort();
+    sms_replies *r = xmalloc(sizeof(*r));
     r->obj = obj;
     return r;
 fail:
@@ -186,7 +185,7 @@ char *sms_render(const char *tmpl, const sms_var *vars, size_t nvars, size_t max
     size_t len;
     char *out = buf_detach(&b, &len);
     if (out == NULL && (out = strdup("")) == NULL)
-        abort();
+        xalloc_die();
     return out;
 toolong:
     snprintf(err, errlen, "longer than 64 KiB");

@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "common/util.h"
+#include "common/xalloc.h"
 #include "hrss/codes.h"
 
 static const struct {
@@ -41,16 +42,6 @@ const char *sms_code_text(int code)
         if (code_texts[i].code == code)
             return code_texts[i].text;
     return "未知错误";
-}
-
-static char *xstrndup(const char *s, size_t n)
-{
-    char *d = malloc(n + 1);
-    if (d == NULL)
-        abort();
-    memcpy(d, s, n);
-    d[n] = '\0';
-    return d;
 }
 
 void send_req_free(send_req *r)
@@ -139,9 +130,7 @@ static int add_mobiles(send_req *r, const char *s, size_t n, char *msg, size_t m
         if (i - b > 20)
             FAIL(SMS_CODE_FORMAT, "mobile: a number longer than 20 characters");
         if (r->mobiles == NULL) {
-            r->mobiles = calloc(SEND_MAX_MOBILES, sizeof(char *));
-            if (r->mobiles == NULL)
-                abort();
+            r->mobiles = xcalloc(SEND_MAX_MOBILES, sizeof(char *));
         }
         r->mobiles[r->n_mobiles++] = xstrndup(s + b, i - b);
     }
@@ -509,7 +498,7 @@ static int parse_form(send_req *r, const char *body, size_t len, char *msg, size
     char *buf = malloc(len + 1);
     int code = SMS_CODE_OK;
     if (buf == NULL)
-        abort();
+        xalloc_die();
     size_t i = 0;
     while (i < len && code == SMS_CODE_OK) {
         size_t b = i;

@@ -26,6 +26,7 @@
 #include "binding.h"
 #include "command.h"
 #include "common/util.h"
+#include "common/xalloc.h"
 #include "content.h"
 #include "db.h"
 #include "engine.h"
@@ -188,7 +189,7 @@ static send_job *make_send(uplink *u, const char *app, const char *signature, co
     }
     send_job *s = calloc(1, sizeof(*s));
     if (s == NULL || (s->dest = calloc(1, sizeof(send_dest))) == NULL)
-        abort();
+        xalloc_die();
     s->n_dest = 1;
     snprintf(s->dest->given, sizeof(s->dest->given), "%s", phone);
     snprintf(s->dest->mobile, sizeof(s->dest->mobile), "%s", phone);
@@ -292,14 +293,12 @@ static void ujob_done(qjob *jj, int committed)
 
 static ujob *ujob_new(uplink *u, int64_t mo_id, int nsends_max, int wait)
 {
-    ujob *j = calloc(1, sizeof(*j));
-    if (j == NULL)
-        abort();
+    ujob *j = xcalloc(1, sizeof(*j));
     j->u = u;
     j->mo_id = mo_id;
     j->wait = wait;
     if (nsends_max > 0 && (j->sends = calloc((size_t)nsends_max, sizeof(*j->sends))) == NULL)
-        abort();
+        xalloc_die();
     pthread_mutex_init(&j->mu, NULL);
     pthread_cond_init(&j->cv, NULL);
     j->job.apply = ujob_apply;
@@ -344,7 +343,7 @@ static int op_reply(void *ctx, const char *phone, const char *text)
     w->reply_phone[w->nreplies] = strdup(phone);
     w->reply_text[w->nreplies] = strdup(text);
     if (w->reply_phone[w->nreplies] == NULL || w->reply_text[w->nreplies] == NULL)
-        abort();
+        xalloc_die();
     w->nreplies++;
     return 0;
 }
@@ -510,9 +509,7 @@ static void refill(uplink *u)
         u->cursor = m->id;
         if (src == NULL || sms_mobile_normalize(src, strlen(src), m->phone) != 0)
             m->phone[0] = '\0';
-        m->text = strdup(text ? text : "");
-        if (m->text == NULL)
-            abort();
+        m->text = xstrdup(text ? text : "");
         u->nbuf++;
     }
     sqlite3_finalize(st);
@@ -614,9 +611,7 @@ static int load_tables(const sms_config *c, sms_cmd_table **cmds, sms_replies **
         n1++;
     while (uplink_replies[n2] != NULL)
         n2++;
-    const char **all = calloc(n1 + n2 + 1, sizeof(*all));
-    if (all == NULL)
-        abort();
+    const char **all = xcalloc(n1 + n2 + 1, sizeof(*all));
     memcpy(all, sms_engine_replies, n1 * sizeof(*all));
     memcpy(all + n1, uplink_replies, n2 * sizeof(*all));
     *replies = sms_replies_load_file(c->uplink_replies, all, SMS_UCS2_SINGLE, e);
@@ -643,9 +638,7 @@ int uplink_new(const uplink_options *o, uplink **out, char err[SMS_CONFIG_ERR_MA
                  "sent as that account)");
         return -1;
     }
-    uplink *u = calloc(1, sizeof(*u));
-    if (u == NULL)
-        abort();
+    uplink *u = xcalloc(1, sizeof(*u));
     pthread_mutex_init(&u->mu, NULL);
     pthread_cond_init(&u->cv, NULL);
     pthread_mutex_init(&u->amu, NULL);
@@ -656,7 +649,7 @@ int uplink_new(const uplink_options *o, uplink **out, char err[SMS_CONFIG_ERR_MA
     u->data_dir = strdup(c->data_dir);
     u->account = strdup(c->uplink_account);
     if (u->data_dir == NULL || u->account == NULL)
-        abort();
+        xalloc_die();
     u->segments = c->segments;
     u->served = sms_config_operators_served(c);
     u->validity_ms = c->validity_ms;
@@ -771,7 +764,7 @@ int uplink_start(uplink *u, char err[SMS_CONFIG_ERR_MAX])
     free(s);
     u->room = SMS_UCS2_SINGLE - m.chars;
     if ((u->w = calloc((size_t)u->nw, sizeof(*u->w))) == NULL)
-        abort();
+        xalloc_die();
     for (int i = 0; i < u->nw; i++) {
         uworker *w = &u->w[i];
         w->u = u;
@@ -1110,9 +1103,7 @@ static int api_survey_create(api_ctx *c)
         if (a[i].code == NULL || a[i].label == NULL)
             return answer(c, SMS_CODE_MISSING, "answers[%zu]: code and label", i);
     }
-    const char **phones = calloc(json_array_size(ph), sizeof(*phones));
-    if (phones == NULL)
-        abort();
+    const char **phones = xcalloc(json_array_size(ph), sizeof(*phones));
     json_array_foreach(ph, i, v) {
         char norm[SMS_MOBILE_LEN + 1];
         phones[i] = json_string_value(v);
@@ -1161,7 +1152,7 @@ static int api_survey_create(api_ctx *c)
         char(*list)[HRSS_MOBILE_LEN + 1] = calloc(json_array_size(ph), sizeof(*list));
         size_t n = 0;
         if (list == NULL)
-            abort();
+            xalloc_die();
         sqlite3_stmt *st = NULL;
         if (sqlite3_prepare_v2(u->adb, "SELECT phone FROM survey_recipient WHERE survey_id = ?", -1,
                                &st, NULL) == SQLITE_OK) {
@@ -1216,7 +1207,7 @@ static int api_survey_remind(api_ctx *c)
     char(*list)[HRSS_MOBILE_LEN + 1] = calloc(UPLINK_REMIND_MAX, sizeof(*list));
     size_t n = 0, queued = 0, refused = 0;
     if (list == NULL)
-        abort();
+        xalloc_die();
     int rc = survey_remind_take(u->adb, id, (int64_t)time(NULL), UPLINK_REMIND_MAX, list, &n, err,
                                 sizeof(err));
     if (rc != HRSS_OK)
