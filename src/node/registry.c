@@ -393,10 +393,10 @@ static void check_system(vctx *c, size_t idx, json_t *s)
         size_t i;
         json_t *ip;
         json_array_foreach(ips, i, ip) {
-            snap_net n;
+            cidr n;
             char p2[128];
             snprintf(p2, sizeof(p2), "%s.allowedIps[%zu]", path, i);
-            if (!json_is_string(ip) || snap_net_parse(json_string_value(ip), &n) != 0)
+            if (!json_is_string(ip) || cidr_parse(json_string_value(ip), &n) != 0)
                 add_err(c->v, p2, "not an IPv4/IPv6 address or ADDRESS/PREFIX network");
         }
     }
@@ -887,11 +887,11 @@ static int load_system(sqlite3_stmt *st, snap_system *y, char *err)
         return -1;
     }
     json_t *ips = col_json(st, 8);
-    y->nets = xcalloc(json_array_size(ips) + 1, sizeof(snap_net));
+    y->nets = xcalloc(json_array_size(ips) + 1, sizeof(cidr));
     size_t i;
     json_t *ip;
     json_array_foreach(ips, i, ip) {
-        if (!json_is_string(ip) || snap_net_parse(json_string_value(ip), &y->nets[i]) != 0) {
+        if (!json_is_string(ip) || cidr_parse(json_string_value(ip), &y->nets[i]) != 0) {
             snprintf(err, REGISTRY_ERR_MAX, "system %s: bad allowed address", y->code);
             json_decref(ips);
             return -1;

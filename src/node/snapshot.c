@@ -140,82 +140,10 @@ const snap_grant *snapshot_grant(const snapshot *s, const char *caller, size_t c
     return e ? &s->grants[e - 1] : NULL;
 }
 
-static void mask_bits(unsigned char *addr, int nbytes, int prefix)
-{
-    for (int i = 0; i < nbytes; i++) {
-        int keep = prefix - i * 8;
-        if (keep >= 8)
-            continue;
-        addr[i] &= keep <= 0 ? 0 : (unsigned char)(0xFF << (8 - keep));
-    }
-}
-
-int snap_net_parse(const char *text, snap_net *out)
-{
-    char host[64];
-    const char *slash = strchr(text, '/');
-    size_t hlen = slash ? (size_t)(slash - text) : strlen(text);
-    if (hlen == 0 || hlen >= sizeof(host))
-        return -1;
-    memcpy(host, text, hlen);
-    host[hlen] = '\0';
-    memset(out, 0, sizeof(*out));
-    int max;
-    if (inet_pton(AF_INET, host, out->addr) == 1) {
-        out->family = AF_INET;
-        max = 32;
-    } else if (inet_pton(AF_INET6, host, out->addr) == 1) {
-        out->family = AF_INET6;
-        max = 128;
-    } else {
-        return -1;
-    }
-    out->prefix = max;
-    if (slash != NULL) {
-        const char *p = slash + 1;
-        int n = 0, digits = 0;
-        while (*p >= '0' && *p <= '9' && digits < 4) {
-            n = n * 10 + (*p++ - '0');
-            digits++;
-        }
-        if (digits == 0 || *p != '\0' || n > max || (digits > 1 && slash[1] == '0'))
-            return -1;
-        out->prefix = n;
-    }
-    mask_bits(out->addr, max / 8, out->prefix);
-    return 0;
-}
-
 int snap_system_addr_allowed(const snap_system *sys, const struct sockaddr *addr)
 {
-    unsigned char a[16];
-    int family;
-    if (addr->sa_family == AF_INET) {
-        memcpy(a, &((const struct sockaddr_in *)(const void *)addr)->sin_addr, 4);
-        family = AF_INET;
-    } else if (addr->sa_family == AF_INET6) {
-        const struct in6_addr *a6 = &((const struct sockaddr_in6 *)(const void *)addr)->sin6_addr;
-        if (IN6_IS_ADDR_V4MAPPED(a6)) {
-            memcpy(a, a6->s6_addr + 12, 4);
-            family = AF_INET;
-        } else {
-            memcpy(a, a6->s6_addr, 16);
-            family = AF_INET6;
-        }
-    } else {
-        return 0;
-    }
-    for (int i = 0; i < sys->n_nets; i++) {
-        const snap_net *n = &sys->nets[i];
-        if (n->family != family)
-            continue;
-        unsigned char m[16];
-        memcpy(m, a, sizeof(m));
-        mask_bits(m, family == AF_INET ? 4 : 16, n->prefix);
-        if (memcmp(m, n->addr, family == AF_INET ? 4 : 16) == 0)
-            return 1;
-    }
-    return 0;
+    cidr_addr a;
+    return cidr_addr_of_sockaddr(addr, &a) == 0 && cidr_list_match(sys->nets, sys->n_nets, &a);
 }
 
 snapshot *snapshot_ref(snapshot *s)

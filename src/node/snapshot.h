@@ -20,15 +20,10 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "common/cidr.h"
 #include "hrss/hrss.h"
 
 #define SNAP_MAX_UPSTREAMS 8
-
-typedef struct snap_net {
-    int family;              /* AF_INET or AF_INET6 */
-    unsigned char addr[16];  /* network address, host bits cleared */
-    int prefix;              /* 0..32 or 0..128 */
-} snap_net;
 
 typedef struct snap_system {
     char code[HRSS_SYSTEM_CODE_LEN + 1];
@@ -41,7 +36,7 @@ typedef struct snap_system {
     size_t secret_len;
     hrss_hmac_sm3_key *hmac;        /* hmac-sm3: secret prepared for verifying */
     hrss_sm2_key *sm2;              /* sm2: public key (verify, seal responses) */
-    snap_net *nets;                 /* allowed source addresses */
+    cidr *nets;                     /* allowed source addresses */
     int n_nets;
 } snap_system;
 
@@ -104,9 +99,6 @@ const snap_grant *snapshot_grant(const snapshot *s, const char *caller, size_t c
 /* 1 when addr (AF_INET or AF_INET6; IPv4-mapped IPv6 counts as IPv4) is in
  * one of the system's allowed networks. */
 int snap_system_addr_allowed(const snap_system *sys, const struct sockaddr *addr);
-
-/* Parses "a.b.c.d[/n]" or "ipv6[/n]"; 0 or -1. */
-int snap_net_parse(const char *text, snap_net *out);
 
 typedef struct snapshot_holder {
     pthread_mutex_t mu;

@@ -132,7 +132,7 @@ int acct_verify(account *a, const char *password)
 
 /* ---- IP whitelist ---- */
 
-int acct_ips_parse(const char *list, acct_cidr *out, int *n, char *err, size_t errlen)
+int acct_ips_parse(const char *list, cidr *out, int *n, char *err, size_t errlen)
 {
     char buf[4096];
     *n = 0;
@@ -156,32 +156,8 @@ int acct_ips_parse(const char *list, acct_cidr *out, int *n, char *err, size_t e
             snprintf(err, errlen, "more than %d address ranges", ACCT_MAX_IPS);
             return -1;
         }
-        acct_cidr *c = &out[*n];
-        char *slash = strchr(s, '/');
-        int bits = -1;
-        if (slash != NULL) {
-            *slash = '\0';
-            char *end;
-            long b = strtol(slash + 1, &end, 10);
-            if (end == slash + 1 || *end != '\0' || b < 0 || b > 128) {
-                snprintf(err, errlen, "'%s/%s': bad prefix length", s, slash + 1);
-                return -1;
-            }
-            bits = (int)b;
-        }
-        memset(c, 0, sizeof(*c));
-        if (inet_pton(AF_INET, s, c->addr) == 1) {
-            c->family = AF_INET;
-            if (bits > 32) {
-                snprintf(err, errlen, "'%s': prefix longer than 32", s);
-                return -1;
-            }
-            c->bits = bits < 0 ? 32 : bits;
-        } else if (inet_pton(AF_INET6, s, c->addr) == 1) {
-            c->family = AF_INET6;
-            c->bits = bits < 0 ? 128 : bits;
-        } else {
-            snprintf(err, errlen, "'%s' is not an IPv4 or IPv6 address", s);
+        if (cidr_parse(s, &out[*n]) != 0) {
+            snprintf(err, errlen, "'%s' is not an IPv4 or IPv6 address or ADDRESS/PREFIX range", s);
             return -1;
         }
         (*n)++;
@@ -189,37 +165,10 @@ int acct_ips_parse(const char *list, acct_cidr *out, int *n, char *err, size_t e
     return 0;
 }
 
-static int prefix_match(const uint8_t *a, const uint8_t *b, int bits)
-{
-    int full = bits / 8, rest = bits % 8;
-    if (memcmp(a, b, (size_t)full) != 0)
-        return 0;
-    if (rest == 0)
-        return 1;
-    uint8_t mask = (uint8_t)(0xFF << (8 - rest));
-    return (a[full] & mask) == (b[full] & mask);
-}
-
 int acct_ips_allow(const account *a, const char *peer)
 {
-    uint8_t addr[16];
-    int family;
-    if (inet_pton(AF_INET, peer, addr) == 1) {
-        family = AF_INET;
-    } else if (inet_pton(AF_INET6, peer, addr) == 1) {
-        family = AF_INET6;
-        static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF};
-        if (memcmp(addr, mapped, 12) == 0) { /* ::ffff:a.b.c.d is IPv4 */
-            memmove(addr, addr + 12, 4);
-            family = AF_INET;
-        }
-    } else {
-        return 0;
-    }
-    for (int i = 0; i < a->n_ips; i++)
-        if (a->ips[i].family == family && prefix_match(a->ips[i].addr, addr, a->ips[i].bits))
-            return 1;
-    return 0;
+    cidr_addr addr;
+    return cidr_addr_of_text(peer, &addr) == 0 && cidr_list_match(a->ips, a->n_ips, &addr);
 }
 
 /* ---- snapshots ---- */
@@ -486,7 +435,7 @@ static int step_done(sqlite3 *db, sqlite3_stmt *st)
 static int cmd_account(sqlite3 *db, int argc, char **argv, FILE *in, FILE *out)
 {
     char err[256];
-    acct_cidr ips[ACCT_MAX_IPS];
+    cidr ips[ACCT_MAX_IPS];
     int n_ips;
     if (argc < 1)
         return usage();

@@ -22,17 +22,13 @@
 
 #include <sqlite3.h>
 
+#include "common/cidr.h"
+
 #define ACCT_APP_MAX 64
 #define ACCT_SIG_MAX_CHARS 20
 #define ACCT_MAX_IPS 64
 #define ACCT_ERR_MAX 256
 #define ACCT_KDF_ITER_DEFAULT 100000
-
-typedef struct acct_cidr {
-    int family; /* AF_INET or AF_INET6 */
-    uint8_t addr[16];
-    int bits;
-} acct_cidr;
 
 typedef struct acct_template {
     char *id;
@@ -42,7 +38,7 @@ typedef struct acct_template {
 typedef struct account {
     char app[ACCT_APP_MAX + 1];
     char *pw;        /* pbkdf2-sm3$ITER$SALT_HEX$HASH_HEX */
-    acct_cidr ips[ACCT_MAX_IPS];
+    cidr ips[ACCT_MAX_IPS];
     int n_ips;
     int frozen;
     char *signature;
@@ -79,7 +75,7 @@ char *acct_password_hash(const char *password, int iterations);
 int acct_password_check(const char *stored, const char *password);
 
 /* Parses "1.2.3.4, 10.0.0.0/8, ::1" (at most ACCT_MAX_IPS). -1 with err. */
-int acct_ips_parse(const char *list, acct_cidr *out, int *n, char *err, size_t errlen);
+int acct_ips_parse(const char *list, cidr *out, int *n, char *err, size_t errlen);
 /* 1 when the address (text form, as evhttp reports peers) is in a range. */
 int acct_ips_allow(const account *a, const char *peer);
 

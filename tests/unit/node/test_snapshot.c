@@ -72,20 +72,20 @@ static void duplicates_refused(void **state)
 static void nets(void **state)
 {
     (void)state;
-    snap_net n;
-    assert_int_equal(snap_net_parse("192.168.1.77/24", &n), 0);
+    cidr n;
+    assert_int_equal(cidr_parse("192.168.1.77/24", &n), 0);
     assert_int_equal(n.prefix, 24);
     assert_int_equal(n.addr[3], 0); /* host bits cleared */
-    assert_int_equal(snap_net_parse("::/0", &n), 0);
-    assert_int_equal(snap_net_parse("fe80::1", &n), 0);
+    assert_int_equal(cidr_parse("::/0", &n), 0);
+    assert_int_equal(cidr_parse("fe80::1", &n), 0);
     assert_int_equal(n.prefix, 128);
-    assert_int_equal(snap_net_parse("1.2.3.4/", &n), -1);
-    assert_int_equal(snap_net_parse("1.2.3.4/08", &n), -1);
-    assert_int_equal(snap_net_parse("1.2.3.4/33", &n), -1);
-    assert_int_equal(snap_net_parse("::1/129", &n), -1);
-    assert_int_equal(snap_net_parse("1.2.3", &n), -1);
-    assert_int_equal(snap_net_parse("/8", &n), -1);
-    assert_int_equal(snap_net_parse("1.2.3.4/8x", &n), -1);
+    assert_int_equal(cidr_parse("1.2.3.4/", &n), -1);
+    assert_int_equal(cidr_parse("1.2.3.4/08", &n), -1);
+    assert_int_equal(cidr_parse("1.2.3.4/33", &n), -1);
+    assert_int_equal(cidr_parse("::1/129", &n), -1);
+    assert_int_equal(cidr_parse("1.2.3", &n), -1);
+    assert_int_equal(cidr_parse("/8", &n), -1);
+    assert_int_equal(cidr_parse("1.2.3.4/8x", &n), -1);
 }
 
 #define READERS 4
