@@ -4,7 +4,8 @@
  * listeners, starts the workers (net/hserver.c), then runs the main thread's
  * own event loop for what is not on the request path: signals, and a
  * 250 ms timer that notices registry commits by other processes (PRAGMA
- * data_version) and whether the data directory is still writable.
+ * data_version) and whether the data directory is still writable, and once
+ * a second puts the nonces journalled by the workers on the disk.
  *
  * Routes are a table (method, path, handler) as nginx modules declare
  * directives. The transaction URLs, POST /api/v1/transaction and
@@ -56,6 +57,7 @@ typedef struct node {
     atomic_llong audit_retention_sec;
     int drain_timeout_ms;
     int exit_status;
+    unsigned polls; /* of on_poll, so that some work runs once a second */
 } node;
 
 /* ---- request handlers (worker threads) ---- */
@@ -248,6 +250,8 @@ static void on_poll(evutil_socket_t fd, short what, void *arg)
     node *n = arg;
     char err[REGISTRY_ERR_MAX];
     int64_t dv;
+    if (++n->polls % (1000 / POLL_INTERVAL_MS) == 0)
+        pipeline_tick(n->pipe);
     int ok = access(n->cfg.data_dir, W_OK) == 0;
     if (ok != atomic_exchange(&n->datadir_ok, ok))
         log_event(ok ? NODE_LOG_INFO : NODE_LOG_ERROR, "data_dir", "writable=%d", ok);

@@ -39,6 +39,7 @@
 #include "metrics.h"
 #include "net/hserver.h"
 #include "net/upstream.h"
+#include "store/nonce_journal.h"
 #include "store/replay_redis.h"
 #include "common/xalloc.h"
 #include "common/str.h"
@@ -50,6 +51,8 @@ struct pipeline {
     char system_code[HRSS_SYSTEM_CODE_LEN + 1];
     hrss_idgen *ids;
     hrss_replay *replay;
+    nonce_journal *journal; /* the in-process store's, across restarts */
+    int64_t fence;          /* refuse serviceReqTime before this (0: none) */
     upstream_pool **pools; /* one per worker, made on first use on that worker */
 };
 
@@ -325,6 +328,17 @@ void pipeline_handle(pipeline *p, hserver_req *req, int worker, const char *url_
                (long long)window);
         goto done;
     }
+    if (p->fence != 0 && now - window < p->fence) { /* after a crash of the machine */
+        int64_t t = 0;
+        hrss_time_parse(req_time, strlen(req_time), &t, NULL);
+        if (t < p->fence) {
+            refuse(&r, HRSS_COMM_SIGNATURE,
+                   "request time %s is before the node's restart %lld s ago, when nonces may "
+                   "have been lost; send a new request",
+                   req_time, (long long)(now - p->fence));
+            goto done;
+        }
+    }
 
     /* 5. signature by the caller's profile; a signed request carries a nonce */
     if (caller->sig != HRSS_SIG_NONE && nonce == NULL) {
@@ -352,6 +366,8 @@ void pipeline_handle(pipeline *p, hserver_req *req, int worker, const char *url_
             refuse(&r, HRSS_COMM_SIGNATURE, "nonce replayed");
             goto done;
         }
+        if (rc == HRSS_OK && p->journal != NULL)
+            rc = nonce_journal_append(p->journal, app, nonce, now, &e);
         if (rc != HRSS_OK) { /* fail closed */
             refuse(&r, HRSS_COMM_SYSTEM_ERROR, "replay store unavailable");
             goto done;
@@ -400,6 +416,37 @@ done:
 
 /* ---- life cycle (main thread) ---- */
 
+/* The in-process store's nonces come back from data_dir/nonces, so that a
+ * restart never makes a used nonce usable again (store/nonce_journal.h). */
+static int open_journal(pipeline *p, const char *data_dir, char err[PIPELINE_ERR_MAX])
+{
+    char dir[4096], jerr[NONCE_JOURNAL_ERR_MAX];
+    nonce_journal_loaded l;
+    int n = snprintf(dir, sizeof(dir), "%s/nonces", data_dir);
+    if (n < 0 || (size_t)n >= sizeof(dir)) {
+        snprintf(err, PIPELINE_ERR_MAX, "data_dir too long");
+        return -1;
+    }
+    if (nonce_journal_open(dir, p->o.replay_ttl_sec, (int64_t)time(NULL), p->replay, &p->journal,
+                           &l, jerr) != 0) {
+        snprintf(err, PIPELINE_ERR_MAX, "%s", jerr);
+        return -1;
+    }
+    p->fence = l.fence;
+    log_event(NODE_LOG_INFO, "nonces_loaded", "nonces=%zu files=%zu", l.nonces, l.files);
+    if (l.fence != 0)
+        log_event(NODE_LOG_WARN, "nonce_fence",
+                  "until=%lld msg=\"%s; requests timed before the start are refused\"",
+                  (long long)(l.fence + p->o.replay_ttl_sec), l.why);
+    return 0;
+}
+
+void pipeline_tick(pipeline *p)
+{
+    if (p != NULL)
+        nonce_journal_sync(p->journal);
+}
+
 int pipeline_new(const pipeline_options *o, pipeline **out, char err[PIPELINE_ERR_MAX])
 {
     pipeline *p = calloc(1, sizeof(*p));
@@ -435,6 +482,8 @@ int pipeline_new(const pipeline_options *o, pipeline **out, char err[PIPELINE_ER
                                       &e) != HRSS_OK) {
         snprintf(err, PIPELINE_ERR_MAX, "replay store: %s", e.msg);
         goto done;
+    } else if (open_journal(p, o->data_dir, err) != 0) {
+        goto done;
     }
     rc = 0;
 done:
@@ -454,6 +503,7 @@ void pipeline_free(pipeline *p)
         upstream_pool_free(p->pools[i]);
     free(p->pools);
     hrss_idgen_free(p->ids);
+    nonce_journal_close(p->journal);
     hrss_replay_free(p->replay);
     free(p);
 }

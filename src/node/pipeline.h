@@ -41,13 +41,18 @@ typedef struct pipeline_options {
 
 typedef struct pipeline pipeline;
 
-/* Opens the id generator and the replay store. Returns 0, or -1 with err. */
+/* Opens the id generator and the replay store (the in-process one with its
+ * journal in data_dir/nonces, read back now). Returns 0, or -1 with err. */
 int pipeline_new(const pipeline_options *o, pipeline **out, char err[PIPELINE_ERR_MAX]);
 
 /* Runs the transaction path for req. url_code is the interface code of a
  * POST /{serviceCode} URL (it may point into req), NULL for
  * POST /api/v1/transaction. */
 void pipeline_handle(pipeline *p, hserver_req *req, int worker, const char *url_code);
+
+/* Once a second on the main thread: puts the nonces journalled since the
+ * last call on the disk. */
+void pipeline_tick(pipeline *p);
 
 /* Frees the per-worker upstream pools, the id generator and the replay
  * store. Workers must have stopped; NULL is a no-op. */
