@@ -14,6 +14,9 @@
  * Message ids cross this interface in one canonical text form per account,
  * the same in on_submit_result and on_report, so that the caller can match a
  * report to its segment by plain string comparison:
+ *   - SGIP: the Submit's sequence number, "NODE-MMDDHHMMSS-COUNTER"
+ *     (sgip_seq_text), which the Report names.
+ *   - SMGP: the 10-byte MsgID in lower-case hex (20 characters).
  *   - CMPP: the 8-byte Msg_Id as an unsigned decimal number (no leading
  *     zeros), both from SUBMIT_RESP and from the Msg_Id inside the report.
  *   - SMPP: the message_id text as received, unless smpp_msgid_type says the
@@ -42,6 +45,8 @@ struct event_base;
 typedef enum carrier_protocol {
     CARRIER_CMPP30 = 1, /* China Mobile CMPP 3.0 (QB-GF-028-2003) */
     CARRIER_SMPP34 = 2, /* SMPP v3.4, bind_transceiver */
+    CARRIER_SGIP12 = 3, /* China Unicom SGIP 1.2; the gateway connects back */
+    CARRIER_SMGP30 = 4, /* China Telecom SMGP 3.0 */
 } carrier_protocol;
 
 /* Local outcomes of a segment, reported in on_submit_result's status as
@@ -58,8 +63,10 @@ typedef struct carrier_config {
     carrier_protocol protocol;
     const char *host;      /* numeric address or name, resolved at connect */
     uint16_t port;         /* CMPP 7890, SMPP 2775 by custom */
-    const char *account;   /* CMPP: SP_Id (Source_Addr, 6 chars); SMPP: system_id */
-    const char *secret;    /* CMPP: shared secret; SMPP: password (<= 8 chars) */
+    const char *account;   /* CMPP: SP_Id (Source_Addr, 6 chars); SMPP: system_id
+                              (15); SGIP: LoginName (16); SMGP: ClientID (8) */
+    const char *secret;    /* CMPP: shared secret; SMPP: password (<= 8 chars);
+                              SGIP: LoginPassword (16); SMGP: shared secret */
     const char *system_type;   /* SMPP bind system_type, may be empty */
     const char *service_id;    /* CMPP Service_Id (<= 10), SMPP service_type (<= 5) */
     const char *src_addr;      /* service number, e.g. 10658012333; carrier_submit's
@@ -69,7 +76,10 @@ typedef struct carrier_config {
     int rate;              /* submits in any one second for the account (at most
                               100000), 0 = no limit */
     int queue_max;         /* segments waiting for a window slot (default 1024) */
-    int heartbeat_s;       /* idle seconds before a keep-alive (CMPP 180, SMPP 30) */
+    int heartbeat_s;       /* idle seconds before a keep-alive (CMPP, SMGP 180,
+                              SMPP 30); SGIP, which has none, closes the link with
+                              Unbind after this (default 50, gateways close idle
+                              links after 60) and logs in again */
     int response_timeout_ms; /* T: wait for a response (default 60000) */
     int retries;           /* N: retransmissions after a timeout (default 3) */
     int max_attempts;      /* sends of one segment over link losses (default 3) */
@@ -80,8 +90,17 @@ typedef struct carrier_config {
     /* CMPP submit fields */
     int cmpp_version;      /* CONNECT Version (default 0x30) */
     int fee_user_type;     /* Fee_UserType (default 2, the SP pays) */
-    const char *fee_type;  /* FeeType (default "01", free) */
-    const char *fee_code;  /* FeeCode (default "000000") */
+    const char *fee_type;  /* CMPP FeeType (default "01", free); SMGP FeeType
+                              (default "00", free); SGIP FeeType (default "1") */
+    const char *fee_code;  /* CMPP, SMGP FeeCode, SGIP FeeValue (default "000000") */
+    /* SGIP */
+    const char *corp_id;   /* CorpId, 5 digits */
+    uint32_t sgip_node_id; /* SP node number of the sequence numbers, 3AAAACCCCC
+                              (area code, corporation id) */
+    const char *listen;    /* HOST:PORT where the gateway connects to deliver
+                              uplink messages and reports ("" = no listener) */
+    const char *gw_login;  /* the LoginName and LoginPassword the gateway must */
+    const char *gw_password; /* give on that listener (compared in constant time) */
     /* SMPP addressing and message id form */
     int src_ton, src_npi, dst_ton, dst_npi; /* defaults 0/0 and 1/1 */
     int smpp_msgid_type;   /* -1 (default): ids compared as received; 0..3 as
@@ -92,6 +111,7 @@ typedef struct carrier_config {
 
 /* Fills cfg with the defaults above (no host, account or secret). */
 void carrier_config_init(carrier_config *cfg, carrier_protocol protocol);
+
 
 typedef struct carrier_callbacks {
     /* The carrier acknowledged (status 0) or refused (status != 0) one
@@ -156,6 +176,10 @@ typedef struct carrier_stats {
 } carrier_stats;
 
 void carrier_client_stats(const carrier_client *c, carrier_stats *st);
+
+/* The port of the SGIP listener once it listens (0 when there is none):
+ * with listen = "127.0.0.1:0" the system picks it. */
+int carrier_listen_port(const carrier_client *c);
 
 /* Text for a status of on_submit_result (local or the protocol's). */
 const char *carrier_status_text(carrier_protocol protocol, int status);

@@ -15,12 +15,7 @@
 
 long cmpp_frame_len(const uint8_t *data, size_t avail)
 {
-    if (avail < CMPP_HEADER_LEN)
-        return 0;
-    uint32_t len = wire_get32(data);
-    if (len < CMPP_HEADER_LEN || len > CMPP_MAX_PDU)
-        return -1;
-    return (long)len;
+    return wire_frame_len(data, avail, CMPP_HEADER_LEN, CMPP_MAX_PDU);
 }
 
 static void decode_submit(wire_rd *r, cmpp_submit *s)
@@ -268,19 +263,19 @@ static void md5(const uint8_t *data, size_t n, uint8_t out[16])
         memset(out, 0, 16); /* only without the default provider; login then fails */
 }
 
-void cmpp_auth_source(const char *source_addr, const char *secret, uint32_t timestamp,
-                      uint8_t out[16])
+void carrier_login_digest(const char *id, size_t id_width, const char *secret,
+                          uint32_t timestamp, uint8_t out[16])
 {
-    uint8_t in[6 + 9 + 256 + 10];
-    size_t a = strlen(source_addr), s = strlen(secret), n = 0;
-    if (a > 6)
-        a = 6;
+    uint8_t in[15 + 256 + 10];
+    size_t a = strlen(id), s = strlen(secret), n = 0;
+    if (a > id_width)
+        a = id_width;
     if (s > 256)
         s = 256;
-    memcpy(in, source_addr, a);
+    memcpy(in, id, a);
     n = a;
-    memset(in + n, 0, 9);
-    n += 9;
+    memset(in + n, 0, 15 - id_width); /* the id and its NULs fill 15 bytes */
+    n += 15 - id_width;
     memcpy(in + n, secret, s);
     n += s;
     char ts[11];
@@ -288,6 +283,12 @@ void cmpp_auth_source(const char *source_addr, const char *secret, uint32_t time
     memcpy(in + n, ts, 10);
     n += 10;
     md5(in, n, out);
+}
+
+void cmpp_auth_source(const char *source_addr, const char *secret, uint32_t timestamp,
+                      uint8_t out[16])
+{
+    carrier_login_digest(source_addr, 6, secret, timestamp, out);
 }
 
 void cmpp_auth_ismg(uint32_t status, const uint8_t auth_source[16], const char *secret,

@@ -137,6 +137,11 @@ int cmpp_encode(const cmpp_pdu *pdu, hrss_buf *out);
 int cmpp_report_decode(const uint8_t *content, size_t len, cmpp_report *r);
 int cmpp_report_encode(const cmpp_report *r, uint8_t out[CMPP_REPORT_LEN]);
 
+/* MD5(id + NULs to 15 bytes + secret + MMDDHHMMSS), id cut at id_width (at
+ * most 15): CMPP's AuthenticatorSource (6 + 9 NULs) and SMGP's
+ * AuthenticatorClient (8 + 7 NULs). */
+void carrier_login_digest(const char *id, size_t id_width, const char *secret,
+                          uint32_t timestamp, uint8_t out[16]);
 /* AuthenticatorSource = MD5(Source_Addr + 9 NULs + secret + MMDDHHMMSS). */
 void cmpp_auth_source(const char *source_addr, const char *secret, uint32_t timestamp,
                       uint8_t out[16]);

@@ -56,6 +56,19 @@ void link_log(carrier_link *l, int level, const char *fmt, ...)
     c->cb.on_log(c->cb.arg, level, line);
 }
 
+void carrier_log(carrier_client *c, int level, const char *fmt, ...)
+{
+    if (c->cb.on_log == NULL)
+        return;
+    char msg[400], line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    snprintf(line, sizeof(line), "carrier=%s proto=%s %s", c->cfg.name, c->proto->name, msg);
+    c->cb.on_log(c->cb.arg, level, line);
+}
+
 uint32_t link_next_seq(carrier_link *l)
 {
     l->seq = l->seq >= 0x7fffffffu ? 1 : l->seq + 1;
@@ -280,8 +293,7 @@ void link_login_done(carrier_link *l, int status)
     if (status != 0) {
         c->st.logins_failed++;
         link_log(l, 0, "event=login_failed status=%d (%s)", status,
-                 c->proto == &carrier_smpp_proto ? carrier_status_text(CARRIER_SMPP34, status)
-                                                 : "see CMPP CONNECT_RESP Status");
+                 carrier_status_text(c->cfg.protocol, status));
         link_close(l, "login refused");
         return;
     }
@@ -351,7 +363,12 @@ void link_keepalive_resp(carrier_link *l, uint32_t seq)
 
 void link_report(carrier_link *l, const char *msgid, int ok, const char *stat, const char *dest)
 {
-    carrier_client *c = l->c;
+    carrier_report(l->c, msgid, ok, stat, dest);
+}
+
+void carrier_report(carrier_client *c, const char *msgid, int ok, const char *stat,
+                    const char *dest)
+{
     c->st.reports++;
     if (c->cb.on_report)
         c->cb.on_report(c->cb.arg, msgid, ok, stat, dest);
@@ -570,7 +587,12 @@ static void mo_long_part(carrier_client *c, const char *src, const char *dest, i
 void link_mo(carrier_link *l, const char *src, const char *dest, enum carrier_text coding,
              int udhi, const uint8_t *content, size_t len)
 {
-    carrier_client *c = l->c;
+    carrier_mo(l->c, src, dest, coding, udhi, content, len);
+}
+
+void carrier_mo(carrier_client *c, const char *src, const char *dest, enum carrier_text coding,
+                int udhi, const uint8_t *content, size_t len)
+{
     int ref = 0, total = 1, seq = 1;
     if (udhi && len > 0) {
         if (carrier_udh_concat(content, len, &ref, &total, &seq) != 0)
@@ -719,6 +741,13 @@ static void tick_link(carrier_link *l, uint64_t now)
             c->st.retransmits++;
             c->proto->send_keepalive(l, l->hb_seq);
         }
+    } else if (now - l->last_rx_ms >= (uint64_t)cfg->heartbeat_s * 1000u &&
+               c->proto->send_keepalive == NULL) {
+        if (l->inflight == 0) { /* no keep-alive in this protocol: log out, log in again */
+            link_log(l, 2, "event=idle_logout");
+            c->proto->send_logout(l);
+            link_close_after_flush(l, "idle");
+        }
     } else if (now - l->last_rx_ms >= (uint64_t)cfg->heartbeat_s * 1000u) {
         l->hb_out = 1;
         l->hb_tries = 0;
@@ -777,6 +806,10 @@ carrier_client *carrier_client_new(struct event_base *base, const carrier_config
         proto = &carrier_cmpp_proto;
     else if (cfg->protocol == CARRIER_SMPP34)
         proto = &carrier_smpp_proto;
+    else if (cfg->protocol == CARRIER_SGIP12)
+        proto = &carrier_sgip_proto;
+    else if (cfg->protocol == CARRIER_SMGP30)
+        proto = &carrier_smgp_proto;
     else
         return NULL;
     carrier_client *c = calloc(1, sizeof(*c));
@@ -791,7 +824,9 @@ carrier_client *carrier_client_new(struct event_base *base, const carrier_config
         dup_str(c, 2, &c->cfg.account) || dup_str(c, 3, &c->cfg.secret) ||
         dup_str(c, 4, &c->cfg.system_type) || dup_str(c, 5, &c->cfg.service_id) ||
         dup_str(c, 6, &c->cfg.src_addr) || dup_str(c, 7, &c->cfg.fee_type) ||
-        dup_str(c, 8, &c->cfg.fee_code))
+        dup_str(c, 8, &c->cfg.fee_code) || dup_str(c, 9, &c->cfg.corp_id) ||
+        dup_str(c, 10, &c->cfg.listen) || dup_str(c, 11, &c->cfg.gw_login) ||
+        dup_str(c, 12, &c->cfg.gw_password))
         goto fail;
     c->nlinks = cfg->connections;
     c->links = calloc((size_t)c->nlinks, sizeof(*c->links));
@@ -819,6 +854,8 @@ carrier_client *carrier_client_new(struct event_base *base, const carrier_config
         goto fail;
     c->sec_start_ms = carrier_now_ms();
     c->st.last_login_status = -1;
+    if (proto->start != NULL && proto->start(c) != 0)
+        goto fail;
     struct timeval tv = {0, TICK_MS * 1000};
     event_add(c->tick, &tv);
     for (int i = 0; i < c->nlinks; i++)
@@ -870,10 +907,17 @@ void carrier_client_stats(const carrier_client *c, carrier_stats *st)
     st->rate_now = c->rate_now;
 }
 
+int carrier_listen_port(const carrier_client *c)
+{
+    return c->proto->listen_port != NULL ? c->proto->listen_port(c) : 0;
+}
+
 void carrier_client_free(carrier_client *c)
 {
     if (c == NULL)
         return;
+    if (c->proto_data != NULL && c->proto->stop != NULL)
+        c->proto->stop(c);
     for (int i = 0; c->links && i < c->nlinks; i++) {
         carrier_link *l = &c->links[i];
         if (l->bev) {

@@ -1,6 +1,6 @@
 /*
- * carrier/session.h - the protocol-agnostic session core under the CMPP and
- * SMPP clients (internal to src/carrier). The core owns the connections and
+ * carrier/session.h - the protocol-agnostic session core under the CMPP,
+ * SMPP, SGIP and SMGP clients (internal to src/carrier). The core owns the connections and
  * everything that is the same for both protocols: connecting, the login
  * timeout, keep-alive timing, the per-connection window and sequence map,
  * retransmission, the account's rate limit and its slow-down on flow
@@ -61,7 +61,8 @@ typedef struct carrier_link {
     int close_pending;
     int backoff_ms;
     uint64_t reconnect_at_ms;
-    uint8_t auth_source[16]; /* CMPP: the AuthenticatorSource sent at login */
+    uint8_t auth_source[16]; /* CMPP, SMGP: the authenticator sent at login */
+    uint32_t stamp;        /* SGIP: the time part of this login's sequence numbers */
 } carrier_link;
 
 typedef struct carrier_proto {
@@ -76,10 +77,21 @@ typedef struct carrier_proto {
     void (*send_logout)(carrier_link *l);
     void (*on_pdu)(carrier_link *l, const uint8_t *pdu, size_t len);
     int (*is_throttle)(int status);
+    /* Optional: what the client runs besides its links (the SGIP listener),
+     * started once the client is set up (-1: the client is refused) and
+     * stopped when it is freed; listen_port says where it listens. */
+    int (*start)(struct carrier_client *c);
+    void (*stop)(struct carrier_client *c);
+    int (*listen_port)(const struct carrier_client *c);
 } carrier_proto;
+
+/* A protocol without a keep-alive (SGIP) has send_keepalive NULL: a link idle
+ * for heartbeat_s is logged out and logs in again. */
 
 extern const carrier_proto carrier_cmpp_proto;
 extern const carrier_proto carrier_smpp_proto;
+extern const carrier_proto carrier_sgip_proto;
+extern const carrier_proto carrier_smgp_proto;
 
 /* A long uplink message whose parts are still arriving (3GPP TS 23.040
  * concatenation: reference, total, sequence in the UDH). */
@@ -96,7 +108,7 @@ typedef struct carrier_mo_long {
 struct carrier_client {
     struct event_base *base;
     carrier_config cfg;    /* strings point into strs below */
-    char *strs[9];
+    char *strs[13];
     carrier_callbacks cb;
     const carrier_proto *proto;
     carrier_link *links;
@@ -117,6 +129,8 @@ struct carrier_client {
     carrier_stats st;
     carrier_mo_long mo_long[CARRIER_MO_PENDING_MAX];
     int n_mo_long;
+    void *proto_data;      /* the driver's own state (the SGIP listener) */
+    uint32_t last_stamp;   /* SGIP: the last time part given to a login */
 };
 
 /* Milliseconds of a monotonic clock. */
@@ -132,11 +146,19 @@ void link_login_done(carrier_link *l, int status);
 void link_submit_resp(carrier_link *l, uint32_t seq, int status, const char *msgid);
 void link_keepalive_resp(carrier_link *l, uint32_t seq);
 void link_report(carrier_link *l, const char *msgid, int ok, const char *stat, const char *dest);
+/* The same for what arrives outside the links (the SGIP listener). */
+void carrier_report(carrier_client *c, const char *msgid, int ok, const char *stat,
+                    const char *dest);
+/* A log line of the client, as link_log without a link. */
+void carrier_log(carrier_client *c, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 enum carrier_text { TEXT_ASCII, TEXT_LATIN1, TEXT_UCS2, TEXT_GBK, TEXT_BINARY };
 /* An MO message: decodes content (UDH removed when udhi) and calls on_mo. */
 void link_mo(carrier_link *l, const char *src, const char *dest, enum carrier_text coding,
              int udhi, const uint8_t *content, size_t len);
+void carrier_mo(carrier_client *c, const char *src, const char *dest, enum carrier_text coding,
+                int udhi, const uint8_t *content, size_t len);
 /* Drops the link now (why goes to the log); in-flight segments are
  * requeued and a reconnect is scheduled. */
 void link_close(carrier_link *l, const char *why);

@@ -15,12 +15,7 @@
 
 long sgip_frame_len(const uint8_t *data, size_t avail)
 {
-    if (avail < SGIP_HEADER_LEN)
-        return 0;
-    uint32_t len = wire_get32(data);
-    if (len < SGIP_HEADER_LEN || len > SGIP_MAX_PDU)
-        return -1;
-    return (long)len;
+    return wire_frame_len(data, avail, SGIP_HEADER_LEN, SGIP_MAX_PDU);
 }
 
 static void rd_seq(wire_rd *r, sgip_seq *s)

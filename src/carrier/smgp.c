@@ -6,12 +6,12 @@
  * I/O, no global state.
  */
 #include <ctype.h>
+#include <stddef.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
+#include "cmpp.h"
 #include "smgp.h"
 #include "wire.h"
 
@@ -19,13 +19,23 @@
 
 long smgp_frame_len(const uint8_t *data, size_t avail)
 {
-    if (avail < SMGP_HEADER_LEN)
-        return 0;
-    uint32_t len = wire_get32(data);
-    if (len < SMGP_HEADER_LEN || len > SMGP_MAX_PDU)
-        return -1;
-    return (long)len;
+    return wire_frame_len(data, avail, SMGP_HEADER_LEN, SMGP_MAX_PDU);
 }
+
+/* The TLVs to the end of the body; unknown tags are skipped, a known one of
+ * the wrong length is an error. */
+/* The one-byte TLVs: tag, presence flag and value in smgp_tlvs. */
+static const struct {
+    uint16_t tag;
+    size_t has, val;
+} byte_tlvs[] = {
+    {SMGP_TLV_TP_PID, offsetof(smgp_tlvs, has_tp_pid), offsetof(smgp_tlvs, tp_pid)},
+    {SMGP_TLV_TP_UDHI, offsetof(smgp_tlvs, has_tp_udhi), offsetof(smgp_tlvs, tp_udhi)},
+    {SMGP_TLV_PKTOTAL, offsetof(smgp_tlvs, has_pk), offsetof(smgp_tlvs, pk_total)},
+    {SMGP_TLV_PKNUMBER, offsetof(smgp_tlvs, has_pk), offsetof(smgp_tlvs, pk_number)},
+    {SMGP_TLV_SRCTERMTYPE, offsetof(smgp_tlvs, has_src_term_type),
+     offsetof(smgp_tlvs, src_term_type)},
+};
 
 /* The TLVs to the end of the body; unknown tags are skipped, a known one of
  * the wrong length is an error. */
@@ -36,34 +46,7 @@ static void decode_tlvs(wire_rd *r, smgp_tlvs *t)
         const uint8_t *v = wire_take(r, len);
         if (v == NULL)
             return;
-        int one = len == 1;
-        switch (tag) {
-        case SMGP_TLV_TP_PID:
-            t->has_tp_pid = 1;
-            t->tp_pid = v[0];
-            r->err |= !one;
-            break;
-        case SMGP_TLV_TP_UDHI:
-            t->has_tp_udhi = 1;
-            t->tp_udhi = v[0];
-            r->err |= !one;
-            break;
-        case SMGP_TLV_PKTOTAL:
-            t->has_pk = 1;
-            t->pk_total = v[0];
-            r->err |= !one;
-            break;
-        case SMGP_TLV_PKNUMBER:
-            t->has_pk = 1;
-            t->pk_number = v[0];
-            r->err |= !one;
-            break;
-        case SMGP_TLV_SRCTERMTYPE:
-            t->has_src_term_type = 1;
-            t->src_term_type = v[0];
-            r->err |= !one;
-            break;
-        case SMGP_TLV_LINKID: {
+        if (tag == SMGP_TLV_LINKID) {
             if (len > 20) {
                 r->err = 1;
                 return;
@@ -73,11 +56,17 @@ static void decode_tlvs(wire_rd *r, smgp_tlvs *t)
                 n++;
             memcpy(t->link_id, v, n);
             t->link_id[n] = '\0';
-            break;
+            continue;
         }
-        default:
-            break;
-        }
+        for (size_t i = 0; i < sizeof(byte_tlvs) / sizeof(byte_tlvs[0]); i++)
+            if (byte_tlvs[i].tag == tag) {
+                if (len != 1) {
+                    r->err = 1;
+                    return;
+                }
+                *(int *)((char *)t + byte_tlvs[i].has) = 1;
+                *((uint8_t *)t + byte_tlvs[i].val) = v[0];
+            }
     }
 }
 
@@ -283,45 +272,16 @@ int smgp_encode(const smgp_pdu *pdu, hrss_buf *out)
     return 0;
 }
 
-static void md5(const uint8_t *data, size_t n, uint8_t out[16])
-{
-    unsigned len = 16;
-    if (EVP_Digest(data, n, out, &len, EVP_md5(), NULL) != 1)
-        memset(out, 0, 16); /* only without the default provider; login then fails */
-}
-
 void smgp_auth_client(const char *client_id, const char *secret, uint32_t timestamp,
                       uint8_t out[16])
 {
-    uint8_t in[8 + 7 + 256 + 10];
-    size_t a = strlen(client_id), s = strlen(secret), n;
-    if (a > 8)
-        a = 8;
-    if (s > 256)
-        s = 256;
-    memcpy(in, client_id, a);
-    n = a;
-    memset(in + n, 0, 7);
-    n += 7;
-    memcpy(in + n, secret, s);
-    n += s;
-    char ts[11];
-    snprintf(ts, sizeof(ts), "%010" PRIu32, timestamp);
-    memcpy(in + n, ts, 10);
-    md5(in, n + 10, out);
+    carrier_login_digest(client_id, 8, secret, timestamp, out);
 }
 
 void smgp_auth_server(uint32_t status, const uint8_t auth_client[16], const char *secret,
                       uint8_t out[16])
 {
-    uint8_t in[4 + 16 + 256];
-    size_t s = strlen(secret);
-    if (s > 256)
-        s = 256;
-    wire_put32(in, status);
-    memcpy(in + 4, auth_client, 16);
-    memcpy(in + 20, secret, s);
-    md5(in, 20 + s, out);
+    cmpp_auth_ismg(status, auth_client, secret, out); /* the same digest as CMPP's ISMG one */
 }
 
 void smgp_msgid_text(const uint8_t id[SMGP_MSGID_LEN], char out[21])

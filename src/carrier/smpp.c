@@ -16,12 +16,7 @@
 
 long smpp_frame_len(const uint8_t *data, size_t avail)
 {
-    if (avail < SMPP_HEADER_LEN)
-        return 0;
-    uint32_t len = wire_get32(data);
-    if (len < SMPP_HEADER_LEN || len > SMPP_MAX_PDU)
-        return -1;
-    return (long)len;
+    return wire_frame_len(data, avail, SMPP_HEADER_LEN, SMPP_MAX_PDU);
 }
 
 /* A C-string of at most max bytes counting its NUL. */

@@ -81,6 +81,19 @@ static inline void wire_fixed(wire_rd *r, size_t w, char *dst)
     dst[n] = '\0';
 }
 
+/* Length of the PDU at data whose first u32 is its whole length: 0 when the
+ * header (hdr bytes) is not all there, -1 when the length is below hdr or
+ * above max (the peer must be dropped), else the length. */
+static inline long wire_frame_len(const uint8_t *data, size_t avail, size_t hdr, uint32_t max)
+{
+    if (avail < hdr)
+        return 0;
+    uint32_t len = wire_get32(data);
+    if (len < hdr || len > max)
+        return -1;
+    return (long)len;
+}
+
 static inline void wire_put32(uint8_t *q, uint32_t v)
 {
     q[0] = (uint8_t)(v >> 24);

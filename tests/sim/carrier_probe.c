@@ -4,14 +4,15 @@
  * line on stdout, so that tests/integration/test_carrier*.py can run it
  * against the simulators (tests/sim/smsc.py, smsc_netsmpp.pl).
  *
- *   carrier-probe --protocol cmpp|smpp --port N [--host H] [--account A]
+ *   carrier-probe --protocol cmpp|smpp|sgip|smgp --port N [--host H] [--account A]
  *       [--secret S] [--connections N] [--window N] [--rate N]
  *       [--timeout-ms N] [--retries N] [--heartbeat-s N] [--reconnect-ms N]
  *       [--throttle-pause-ms N] [--src-addr S] [--service-id S]
- *       [--msgid-type N] [--max-attempts N]
+ *       [--msgid-type N] [--max-attempts N] [--listen HOST:PORT]
+ *       [--gw-login L] [--gw-password P] [--corp-id C] [--node-id N]
  *
  * stdin:  submit REF DEST EXT CODING UDH REPORT HEXBYTES | stats | quit
- * stdout: link UP | result REF STATUS MSGID | report MSGID OK STAT DEST |
+ * stdout: listen PORT (SGIP) | link UP | result REF STATUS MSGID | report MSGID OK STAT DEST |
  *         mo SRC DEST HEXUTF8 | submit REF ok|refused | stats k=v ... | log L text
  */
 #include <getopt.h>
@@ -139,8 +140,14 @@ int main(int argc, char **argv)
     carrier_config cfg;
     carrier_protocol proto = CARRIER_CMPP30;
     for (int i = 1; i + 1 < argc; i++)
-        if (strcmp(argv[i], "--protocol") == 0 && strcmp(argv[i + 1], "smpp") == 0)
-            proto = CARRIER_SMPP34;
+        if (strcmp(argv[i], "--protocol") == 0) {
+            if (strcmp(argv[i + 1], "smpp") == 0)
+                proto = CARRIER_SMPP34;
+            else if (strcmp(argv[i + 1], "sgip") == 0)
+                proto = CARRIER_SGIP12;
+            else if (strcmp(argv[i + 1], "smgp") == 0)
+                proto = CARRIER_SMGP30;
+        }
     carrier_config_init(&cfg, proto);
     cfg.name = "probe";
     cfg.host = "127.0.0.1";
@@ -155,6 +162,8 @@ int main(int argc, char **argv)
         {"retries", 1, 0, 'n'},      {"heartbeat-s", 1, 0, 'b'},   {"reconnect-ms", 1, 0, 'R'},
         {"throttle-pause-ms", 1, 0, 'T'}, {"src-addr", 1, 0, 'S'}, {"service-id", 1, 0, 'i'},
         {"msgid-type", 1, 0, 'm'},   {"max-attempts", 1, 0, 'A'},  {"system-type", 1, 0, 'y'},
+        {"listen", 1, 0, 'L'},       {"gw-login", 1, 0, 'g'},      {"gw-password", 1, 0, 'G'},
+        {"corp-id", 1, 0, 'C'},      {"node-id", 1, 0, 'N'},
         {0, 0, 0, 0},
     };
     int o;
@@ -179,6 +188,11 @@ int main(int argc, char **argv)
         case 'm': cfg.smpp_msgid_type = (int)v; break;
         case 'A': cfg.max_attempts = (int)v; break;
         case 'y': cfg.system_type = optarg; break;
+        case 'L': cfg.listen = optarg; break;
+        case 'g': cfg.gw_login = optarg; break;
+        case 'G': cfg.gw_password = optarg; break;
+        case 'C': cfg.corp_id = optarg; break;
+        case 'N': cfg.sgip_node_id = (uint32_t)strtoul(optarg, NULL, 10); break;
         default: return 2;
         }
     }
@@ -188,6 +202,10 @@ int main(int argc, char **argv)
     if (client == NULL) {
         fprintf(stderr, "carrier_client_new refused the configuration\n");
         return 2;
+    }
+    if (carrier_listen_port(client) > 0) {
+        printf("listen %d\n", carrier_listen_port(client));
+        fflush(stdout);
     }
     struct bufferevent *in = bufferevent_socket_new(base, 0, 0);
     bufferevent_setcb(in, stdin_read, NULL, stdin_event, NULL);

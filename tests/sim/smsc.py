@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""A carrier SMS centre for tests: CMPP 3.0 (ISMG) or SMPP 3.4 (SMSC).
+"""A carrier SMS centre for tests: CMPP 3.0 (ISMG), SMPP 3.4 (SMSC), SMGP 3.0
+(China Telecom SMGW) or SGIP 1.2 (China Unicom SMG).
 
-    python3 tests/sim/smsc.py --protocol cmpp|smpp --port N --control-port M
+    python3 tests/sim/smsc.py --protocol cmpp|smpp|smgp|sgip --port N --control-port M
         [--account ID --secret S] [--report-delay SECONDS] [--fail-rate F]
         [--report-before-ack] [--report-other-link] [--msgid-hex-receipt-dec]
 
@@ -11,6 +12,13 @@ submit that asked for one after --report-delay seconds (UNDELIV for a
 fraction --fail-rate, or for numbers starting with --fail-prefix), answers
 keep-alives, and misbehaves on demand through the control port: one JSON
 object a line in, one JSON answer a line out.
+
+SGIP: the gateway delivers uplink messages and reports on connections it
+opens itself to the SP, logging in there with --sp-login/--sp-password. It
+learns where the SP listens from {"cmd": "sp", "port": P} (and may be
+given another login there: "login", "password"); the counters
+callback_logins / callback_refused tell how that login went. A report
+before the submit answer is sent, and answered, before the Submit_Resp.
 
     {"cmd": "stats"}                       counters, connections, sequence checks
     {"cmd": "submits"}                     every submit received (decoded)
@@ -22,6 +30,7 @@ object a line in, one JSON answer a line out.
     {"cmd": "login", "status": S}          answer logins with S (null: check)
     {"cmd": "terminate"}                   CMPP TERMINATE / SMPP unbind to all
     {"cmd": "keepalive"}                   ACTIVE_TEST / enquire_link to all
+    {"cmd": "sp", "port": P}               SGIP: where the SP listens
     {"cmd": "garbage"}                     a PDU header with an impossible length
 
 Once listening it prints "READY port=P control=C" on stdout. Standard
@@ -36,21 +45,12 @@ import struct
 import sys
 import time
 
+from smsc_cn import Sgip, Smgp, fixed, unfixed
+
 # ---------------------------------------------------------------- CMPP 3.0
 
 CMPP_CONNECT, CMPP_TERMINATE, CMPP_SUBMIT, CMPP_DELIVER, CMPP_ACTIVE_TEST = 1, 2, 4, 5, 8
 RESP = 0x80000000
-
-
-def fixed(s, w):
-    b = s.encode() if isinstance(s, str) else s
-    if len(b) > w:
-        raise ValueError("field too long")
-    return b + b"\0" * (w - len(b))
-
-
-def unfixed(b):
-    return b.split(b"\0", 1)[0].decode("latin-1")
 
 
 def cmpp_auth_source(sp, secret, ts):
@@ -158,7 +158,7 @@ class Conn:
             self.writer.write(data)
 
 
-class Smsc:
+class Smsc(Smgp, Sgip):
     def __init__(self, args):
         self.a = args
         self.proto = args.protocol
@@ -172,12 +172,14 @@ class Smsc:
         self.msg_seq = 0
         self.stats = dict(received=0, logins=0, login_failures=0, submits=0, retransmits=0, reports_sent=0,
                           mo_sent=0, keepalives=0, throttled=0, errors=0, seq_errors=0,
-                          deliver_resps=0, connections_total=0, unbinds=0, dropped=0)
+                          deliver_resps=0, connections_total=0, unbinds=0, dropped=0,
+                          callback_connections=0, callback_logins=0, callback_refused=0,
+                          report_resps=0)
         self.submits = []
 
     # -- framing
     def pdu(self, cmd, seq, body, status=0):
-        if self.proto == "cmpp":
+        if self.proto in ("cmpp", "smgp"):
             return struct.pack(">III", 12 + len(body), cmd, seq) + body
         return struct.pack(">IIII", 16 + len(body), cmd, status, seq) + body
 
@@ -185,7 +187,7 @@ class Smsc:
         c = Conn(self, reader, writer)
         self.conns.append(c)
         self.stats["connections_total"] += 1
-        hl = 12 if self.proto == "cmpp" else 16
+        hl = {"cmpp": 12, "smgp": 12, "smpp": 16, "sgip": 20}[self.proto]
         try:
             while True:
                 hdr = await reader.readexactly(hl)
@@ -196,6 +198,12 @@ class Smsc:
                 if self.proto == "cmpp":
                     cmd, seq = struct.unpack(">II", hdr[4:])
                     await self.on_cmpp(c, cmd, seq, body)
+                elif self.proto == "smgp":
+                    cmd, seq = struct.unpack(">II", hdr[4:])
+                    await self.on_smgp(c, cmd, seq, body)
+                elif self.proto == "sgip":
+                    cmd = struct.unpack(">I", hdr[4:8])[0]
+                    await self.on_sgip(c, cmd, struct.unpack(">III", hdr[8:]), body)
                 else:
                     cmd, status, seq = struct.unpack(">III", hdr[4:])
                     await self.on_smpp(c, cmd, status, seq, body)
@@ -474,6 +482,18 @@ class Smsc:
         body = encode_sm(src, dest, 0x40 if udhi else 0, dcs, content)
         c.send(self.pdu(DELIVER_SM, c.next_seq(), body))
 
+    def send_mo(self, c, src, dest, content, code, udhi, link_id=""):
+        if self.proto == "cmpp":
+            self.send_cmpp_mo(c, src, dest, content, code, udhi)
+        elif self.proto == "smgp":
+            self.send_smgp_mo(c, src, dest, content, code, udhi, link_id)
+        elif self.proto == "sgip":  # on the SMG's own connection to the SP; counted there
+            asyncio.ensure_future(self.send_sgip_mo(src, dest, content, code, udhi))
+            return
+        else:
+            self.send_smpp_mo(c, src, dest, content, code, udhi)
+        self.stats["mo_sent"] += 1
+
     # -- control
     def control(self, req):
         cmd = req.get("cmd")
@@ -490,18 +510,14 @@ class Smsc:
             size = -(-len(raw) // n)
             size += size % 2
             chunks = [raw[i:i + size] for i in range(0, len(raw), size)]
-            live = [c for c in self.conns if c.bound]
+            live = [c for c in self.conns if c.bound] or ([None] if self.proto == "sgip" else [])
             if not live:
                 return {"error": "no bound connection"}
             for k, seq in enumerate(req.get("order") or range(1, len(chunks) + 1)):
                 content = bytes([5, 0, 3, int(req.get("ref", 0x42)) & 0xff, len(chunks), seq]) + \
                     chunks[seq - 1]
                 c = live[(req.get("link", 0) + k) % len(live)]
-                if self.proto == "cmpp":
-                    self.send_cmpp_mo(c, req["src"], req["dest"], content, 8, 1)
-                else:
-                    self.send_smpp_mo(c, req["src"], req["dest"], content, 8, 1)
-                self.stats["mo_sent"] += 1
+                self.send_mo(c, req["src"], req["dest"], content, 8, 1)
             return {"ok": True, "parts": len(chunks)}
         if cmd == "mo":
             coding = req.get("coding", "ucs2")
@@ -515,15 +531,20 @@ class Smsc:
             udhi = 1 if req.get("udh") else 0
             if udhi:
                 content = bytes([5, 0, 3, 0x42, 1, 1]) + content
-            live = [c for c in self.conns if c.bound]
+            live = [c for c in self.conns if c.bound] or ([None] if self.proto == "sgip" else [])
             if not live:
                 return {"error": "no bound connection"}
             c = live[req.get("link", 0) % len(live)]
-            if self.proto == "cmpp":
-                self.send_cmpp_mo(c, req["src"], req["dest"], content, code, udhi)
-            else:
-                self.send_smpp_mo(c, req["src"], req["dest"], content, 8 if code == 8 else 0 if code == 0 else 8, udhi)
-            self.stats["mo_sent"] += 1
+            if self.proto == "smpp":
+                code = 8 if code == 8 else 0 if code == 0 else 8
+            self.send_mo(c, req["src"], req["dest"], content, code, udhi, req.get("link_id", ""))
+            return {"ok": True}
+        if cmd == "sp":
+            self.sp = {"port": int(req["port"]), "login": req.get("login", self.a.sp_login),
+                       "password": req.get("password", self.a.sp_password)}
+            if getattr(self, "cb", None) is not None and self.cb["w"] is not None:
+                self.cb["w"].close()
+            self.cb = None
             return {"ok": True}
         if cmd == "drop":
             n = len(self.conns)
@@ -547,18 +568,25 @@ class Smsc:
             for c in self.conns:
                 if self.proto == "cmpp":
                     c.send(self.pdu(CMPP_TERMINATE, c.next_seq(), b""))
+                elif self.proto == "smgp":
+                    c.send(self.pdu(6, c.next_seq(), b""))
+                elif self.proto == "sgip":
+                    c.send(self.sgip_pdu(2, self.sgip_seq(), b""))
                 else:
                     c.send(self.pdu(UNBIND, c.next_seq(), b""))
             return {"ok": True}
         if cmd == "garbage":  # a header whose length is below the header size
             for c in self.conns:
-                c.send(struct.pack(">III", 5, 0x80000004, 1) + (b"\0" * 4 if self.proto == "smpp" else b""))
+                c.send(struct.pack(">III", 5, 0x80000004, 1) +
+                       b"\0" * {"smpp": 4, "sgip": 8}.get(self.proto, 0))
             return {"ok": True}
         if cmd == "keepalive":
             for c in self.conns:
                 if self.proto == "cmpp":
                     c.send(self.pdu(CMPP_ACTIVE_TEST, c.next_seq(), b""))
-                else:
+                elif self.proto == "smgp":
+                    c.send(self.pdu(4, c.next_seq(), b""))
+                elif self.proto == "smpp":
                     c.send(self.pdu(ENQUIRE_LINK, c.next_seq(), b""))
             return {"ok": True}
         return {"error": "unknown command"}
@@ -583,7 +611,7 @@ class Smsc:
 
 async def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--protocol", choices=["cmpp", "smpp"], required=True)
+    ap.add_argument("--protocol", choices=["cmpp", "smpp", "smgp", "sgip"], required=True)
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--control-port", type=int, default=0)
     ap.add_argument("--account", default="900001")
@@ -600,6 +628,10 @@ async def main():
                     help="SMPP: submit_sm_resp ids in hex, receipt ids in decimal")
     ap.add_argument("--receipt-tlvs", action="store_true",
                     help="SMPP: receipts also carry receipted_message_id and message_state")
+    ap.add_argument("--report-hex-id", action="store_true",
+                    help="SMGP: reports carry the MsgID as 20 hex digits, not 10 bytes")
+    ap.add_argument("--sp-login", default="smg", help="SGIP: the login on the SP's listener")
+    ap.add_argument("--sp-password", default="smgpass")
     ap.add_argument("--verbose", action="store_true")
     ap.add_argument("--lifetime", type=float, default=600, help="exit after this many seconds")
     args = ap.parse_args()
