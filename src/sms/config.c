@@ -207,8 +207,23 @@ static int p_protocol(pctx *p, void *f, const char *v)
         *(int *)f = 0;
     else if (strcmp(v, "smpp34") == 0 || strcmp(v, "smpp") == 0)
         *(int *)f = 1;
+    else if (strcmp(v, "sgip12") == 0 || strcmp(v, "sgip") == 0)
+        *(int *)f = 2;
+    else if (strcmp(v, "smgp30") == 0 || strcmp(v, "smgp") == 0)
+        *(int *)f = 3;
     else
-        return fail(p, "'%s' is not a protocol (cmpp30 or smpp34)", v);
+        return fail(p, "'%s' is not a protocol (cmpp30, smpp34, sgip12 or smgp30)", v);
+    return 0;
+}
+
+static int p_node_id(pctx *p, void *f, const char *v)
+{
+    const char *e;
+    int64_t n;
+    if (parse_u64(v, &e, &n) != 0 || *e != '\0' || n < 1 || n > UINT32_MAX)
+        return fail(p, "'%s' is not a node id (1 to 4294967295, e.g. 3 + area code + "
+                       "corporation id)", v);
+    *(int64_t *)f = n;
     return 0;
 }
 
@@ -339,6 +354,11 @@ static const struct key {
     {"carrier", "window", p_window, COFF(window), 0},
     {"carrier", "rate", p_rate, COFF(rate), 0},
     {"carrier", "connections", p_conns, COFF(connections), 0},
+    {"carrier", "corp_id", p_string, COFF(corp_id), 0},
+    {"carrier", "node_id", p_node_id, COFF(node_id), 0},
+    {"carrier", "listen", p_string, COFF(listen), 0},
+    {"carrier", "gw_login", p_string, COFF(gw_login), 0},
+    {"carrier", "gw_password", p_string, COFF(gw_password), 0},
 };
 #define NKEYS HRSS_ARRAY_LEN(keys)
 _Static_assert(HRSS_ARRAY_LEN(keys) <= 64, "a key's seen bit must fit in a uint64_t");
@@ -401,8 +421,43 @@ void sms_config_free(sms_config *c)
         free(k->service_id);
         free(k->src_addr);
         free(k->system_type);
+        free(k->corp_id);
+        free(k->listen);
+        free(k->gw_login);
+        free(k->gw_password);
     }
     sms_config_init(c);
+}
+
+/* What each protocol's login and submit fields hold: a longer value would be
+ * cut short on the wire (and a cut login fails for ever), so it is refused
+ * here with the field and its limit. */
+static int check_carrier_fields(pctx *p, const sms_carrier_conf *k)
+{
+    static const char *const names[] = {"cmpp30", "smpp34", "sgip12", "smgp30"};
+    /* account, secret, service_id, corp_id, gw_login, gw_password; 0 = any */
+    static const size_t limits[4][6] = {
+        {6, 0, 10, 0, 0, 0},    /* CMPP: Source_Addr 6, Service_Id 10 */
+        {15, 8, 5, 0, 0, 0},    /* SMPP: system_id 16, password 9, service_type 6 with NUL */
+        {16, 16, 10, 5, 16, 16}, /* SGIP: LoginName, LoginPassword, ServiceType, CorpId */
+        {8, 15, 10, 0, 0, 0},   /* SMGP: ClientID 8, shared secret 15, ServiceID 10 */
+    };
+    const char *const vals[6] = {k->account, k->secret, k->service_id, k->corp_id,
+                                 k->gw_login, k->gw_password};
+    static const char *const keyn[6] = {"account", "secret", "service_id", "corp_id",
+                                        "gw_login", "gw_password"};
+    for (int i = 0; i < 6; i++) {
+        size_t lim = limits[k->protocol][i];
+        if (vals[i] != NULL && lim > 0 && strlen(vals[i]) > lim)
+            return fail(p, "[carrier %s] %s is at most %zu characters in %s (this one has %zu)",
+                        k->name, keyn[i], lim, names[k->protocol], strlen(vals[i]));
+    }
+    if (k->src_addr != NULL && strlen(k->src_addr) > 21)
+        return fail(p, "[carrier %s] src_addr is at most 21 characters", k->name);
+    if (k->protocol == 2 && (k->listen == NULL || k->gw_login == NULL || k->gw_password == NULL))
+        return fail(p, "[carrier %s] sgip12 needs listen, gw_login and gw_password: the "
+                       "gateway connects there to deliver reports and uplink messages", k->name);
+    return 0;
 }
 
 static int check_carrier(pctx *p, sms_config *c, uint64_t seen)
@@ -413,7 +468,7 @@ static int check_carrier(pctx *p, sms_config *c, uint64_t seen)
         if (strcmp(keys[i].section, "carrier") == 0 && keys[i].required && !(seen & (UINT64_C(1) << i)))
             return fail(p, "[carrier %s] needs %s", c->carriers[c->n_carriers - 1].name,
                         keys[i].key);
-    return 0;
+    return check_carrier_fields(p, &c->carriers[c->n_carriers - 1]);
 }
 
 int sms_config_parse(sms_config *c, const char *name, const char *text, size_t len,

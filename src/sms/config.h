@@ -26,7 +26,7 @@
 /* One [carrier NAME] section: a link to one carrier's SMSC. */
 typedef struct sms_carrier_conf {
     char *name;
-    int protocol;      /* 0 cmpp, 1 smpp */
+    int protocol;      /* 0 cmpp, 1 smpp, 2 sgip, 3 smgp */
     char *host;
     int port;
     char *account;     /* CMPP Source_Addr / SMPP system_id */
@@ -38,6 +38,13 @@ typedef struct sms_carrier_conf {
     int window;        /* submits awaiting their response */
     int rate;          /* submits per second, 0 = unlimited */
     int connections;
+    /* SGIP: CorpId, the SP's node id, and the listener the gateway connects
+     * to with gw_login / gw_password */
+    char *corp_id;
+    int64_t node_id;
+    char *listen;
+    char *gw_login;
+    char *gw_password;
 } sms_carrier_conf;
 
 typedef struct sms_config {

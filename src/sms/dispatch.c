@@ -908,7 +908,9 @@ int dispatch_new(struct event_base *base, const sms_config *cfg, queue *q, acct_
         const sms_carrier_conf *k = &cfg->carriers[i];
         link *l = &d->links[d->n_links];
         carrier_config cc;
-        carrier_config_init(&cc, k->protocol == 0 ? CARRIER_CMPP30 : CARRIER_SMPP34);
+        static const carrier_protocol protos[] = {CARRIER_CMPP30, CARRIER_SMPP34, CARRIER_SGIP12,
+                                                  CARRIER_SMGP30};
+        carrier_config_init(&cc, protos[k->protocol]);
         cc.name = k->name;
         cc.host = k->host;
         cc.port = (uint16_t)k->port;
@@ -922,6 +924,15 @@ int dispatch_new(struct event_base *base, const sms_config *cfg, queue *q, acct_
         cc.queue_max = k->window * k->connections;
         cc.window = k->window;
         cc.rate = k->rate;
+        if (k->corp_id != NULL)
+            cc.corp_id = k->corp_id;
+        cc.sgip_node_id = (uint32_t)k->node_id;
+        if (k->listen != NULL)
+            cc.listen = k->listen;
+        if (k->gw_login != NULL)
+            cc.gw_login = k->gw_login;
+        if (k->gw_password != NULL)
+            cc.gw_password = k->gw_password;
         carrier_callbacks cb = {on_submit_result, on_report, on_mo, on_link, on_clog, l};
         snprintf(l->name, sizeof(l->name), "%s", k->name);
         l->operators = k->operators;

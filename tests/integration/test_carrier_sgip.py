@@ -6,13 +6,7 @@ back, and the idle Unbind that stands in for a keep-alive. The listener
 half: the simulated gateway connects back to deliver reports (per part,
 also before the submit answer) and uplink messages, and its login there is
 checked."""
-import os
-import sys
-
 import pytest
-
-sys.path.insert(0, os.path.join(os.environ.get("HRSS_SOURCE_DIR", "."), "tests", "sim"))
-from carrier_harness import start_pair, stop_all  # noqa: E402
 
 NODE = 3002012345
 FAST = ["--timeout-ms", "1000", "--retries", "1", "--reconnect-ms", "200",
@@ -24,11 +18,13 @@ SIM = ["--account", "hrsssp", "--secret", "sgippass", "--sp-login", "smg",
 
 
 @pytest.fixture
-def run():
-    started = []
+def run(harness):
+    probes = []
 
     def start(sim_args=(), probe_args=(), connect_back=True):
-        sim, probe = start_pair(started, "sgip", SIM + list(sim_args), FAST + list(probe_args))
+        sim = harness.sim("sgip", *(SIM + list(sim_args)))
+        probe = harness.probe("sgip", sim.port, *(FAST + list(probe_args)))
+        probes.append(probe)
         port = int(probe.next(lambda l: l.startswith("listen "), "listen PORT").split()[1])
         if connect_back:
             sim.control(cmd="sp", port=port)
@@ -36,7 +32,8 @@ def run():
         return sim, probe
 
     yield start
-    stop_all(started)
+    for probe in reversed(probes):
+        assert probe.stop() == 0, "carrier-probe did not exit cleanly"
 
 
 def test_login_window_and_reports_on_the_listener(run):

@@ -5,13 +5,7 @@ with TP_udhi and PkTotal/PkNumber, reports per part (also before the submit
 answer and on another connection, with the MsgID as bytes or as hex), uplink
 messages with their TLVs, keep-alive, the gateway closing and the link
 coming back with what was in flight, and flow control."""
-import os
-import sys
-
 import pytest
-
-sys.path.insert(0, os.path.join(os.environ.get("HRSS_SOURCE_DIR", "."), "tests", "sim"))
-from carrier_harness import start_pair, stop_all  # noqa: E402
 
 FAST = ["--timeout-ms", "1000", "--retries", "1", "--reconnect-ms", "200",
         "--account", "hrss0001", "--secret", "smgpsecret", "--src-addr", "1065900012333"]
@@ -19,14 +13,18 @@ SIM = ["--account", "hrss0001", "--secret", "smgpsecret"]
 
 
 @pytest.fixture
-def run():
-    started = []
+def run(harness):
+    probes = []
 
     def start(sim_args=(), probe_args=()):
-        return start_pair(started, "smgp", SIM + list(sim_args), FAST + list(probe_args))
+        sim = harness.sim("smgp", *(SIM + list(sim_args)))
+        probe = harness.probe("smgp", sim.port, *(FAST + list(probe_args)))
+        probes.append(probe)
+        return sim, probe
 
     yield start
-    stop_all(started)
+    for probe in reversed(probes):
+        assert probe.stop() == 0, "carrier-probe did not exit cleanly"
 
 
 def test_login_window_and_reports(run):

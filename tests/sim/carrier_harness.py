@@ -177,20 +177,3 @@ class Probe:
             self.p.wait()
         return self.p.returncode
 
-
-def start_pair(started, protocol, sim_args=(), probe_args=()):
-    """A simulator of protocol and a probe logged in to it, both appended to
-    started (stop them with stop_all)."""
-    sim = Sim(protocol, *sim_args)
-    started.append(sim)
-    probe = Probe(protocol, sim.port, *probe_args)
-    started.append(probe)
-    return sim, probe
-
-
-def stop_all(started):
-    """Stops what start_pair started, newest first; a probe must exit 0."""
-    for x in reversed(started):
-        rc = x.stop()
-        if isinstance(x, Probe):
-            assert rc == 0, "carrier-probe exited with %s" % rc
