@@ -149,7 +149,7 @@ echo "{\"aac002\":\"$P1\"}" | call1 --service ${PROV}YLYE --encrypt sm4 --sm4-ke
 cat "$work/2.out"; expect_status "$work/2.out" 00
 grep -q "$P1" <(sed -n '/^--> request/,/^=== response/p' "$work/2.out") && fail "plaintext on the wire"
 
-say "An SM2-encrypted call by the Guangdong caller: the request sealed with the provider's public key, the answer with the caller's (DESIGN 5), SM2 signatures both ways:"
+say "An SM2-encrypted call by the Guangdong caller: the request sealed with the provider's public key, the answer with the caller's (docs/design.md decision 5), SM2 signatures both ways:"
 echo "{\"aac002\":\"$P2\"}" | call2 --service ${PROV}SBKZ --encrypt sm2 --wire >"$work/3.out" ||
   fail "sm2 call"
 cat "$work/3.out"; expect_status "$work/3.out" 00

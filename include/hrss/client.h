@@ -17,7 +17,7 @@
  *     node's own 30/50/90 envelopes, which nodes do not sign) may be
  *     unsigned, and is then reported as unsigned (hrss_response_signed);
  *   - the body decrypts by the same profile (SM2 responses with the
- *     caller's own private key: DESIGN interpretation 5); with an encrypting
+ *     caller's own private key: docs/design.md decision 5); with an encrypting
  *     profile, a commStatus 00 response must carry ciphertext.
  *
  * A commStatus other than 00 is not an SDK error: the call returns HRSS_OK

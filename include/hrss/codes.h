@@ -79,7 +79,7 @@ HRSS_API int hrss_comm_status_parse(const char *s, size_t len, hrss_comm_status 
                                     hrss_error *err);
 
 /*
- * Generator of serviceReqId/serviceResId values (DESIGN interpretation 6):
+ * Generator of serviceReqId/serviceResId values (docs/design.md decision 6):
  * system code + CST date + 9-digit sequence, never repeated, also across
  * restarts and across processes that share one system code and state
  * directory. Sequences are reserved in blocks from a file in state_dir under

@@ -70,7 +70,7 @@ HRSS_API void hrss_hmac_sm3_key_free(hrss_hmac_sm3_key *k); /* clears it; NULL i
 /* ---- SM4 ---- */
 
 /* The standard's key: exactly 16 ASCII digits, used as the 16 key bytes
- * (DESIGN interpretation 4). Anything else is HRSS_EKEY. */
+ * (docs/design.md decision 4). Anything else is HRSS_EKEY. */
 HRSS_API int hrss_sm4_key_from_digits(const char *digits, size_t len,
                                       unsigned char key[HRSS_SM4_KEY_LEN], hrss_error *err);
 

@@ -141,7 +141,7 @@ HRSS_API json_t *hrss_body_batch_request(json_t *list);
 /* Reads it back: list must be an array of objects and totalCount its size. */
 HRSS_API int hrss_body_get_batch(const json_t *body, json_t **list, hrss_error *err);
 
-/* ---- encrypted bodies (7.1.1.1, DESIGN interpretations 4 and 5) ---- */
+/* ---- encrypted bodies (7.1.1.1, docs/design.md decisions 4 and 5) ---- */
 
 typedef enum hrss_body_cipher {
     HRSS_BODY_PLAIN = 0,

@@ -3,7 +3,7 @@
  * security number (3.6: the citizen identity number of GB 11643-1999, 18
  * characters with an ISO 7064 MOD 11-2 check character) and mainland mobile
  * numbers, with the masked forms that are the only ones logs, consoles and
- * SMS replies may show (DESIGN interpretation 9).
+ * SMS replies may show (docs/design.md decision 9).
  *
  * Validators take a pointer and a length (no NUL needed), return HRSS_OK or
  * HRSS_EFORMAT with the broken rule in err->msg. Nothing allocates; every

@@ -17,7 +17,7 @@
  *   8. the handler; then the response: serviceResId from the provider's
  *      own system code, serviceResTime, commStatus/busiStatus/msg, the body
  *      sealed by the grant's profile (SM2 responses with the caller's public
- *      key, DESIGN interpretation 5) and the header signed with the
+ *      key, docs/design.md decision 5) and the header signed with the
  *      provider's profile.
  * Refusals (30, 40, 50, 90) carry no body. The node checks 4 to 6 already;
  * a provider behind a node may leave them off, one reachable otherwise

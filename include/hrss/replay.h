@@ -1,5 +1,5 @@
 /*
- * hrss/replay.h - the replay store of DESIGN interpretation 3: a nonce is
+ * hrss/replay.h - the replay store of docs/design.md decision 3: a nonce is
  * accepted once per caller within the window (15 minutes). The store keeps
  * (appCode, nonce) pairs until they expire.
  *

@@ -1,6 +1,6 @@
 /*
  * hrss/sign.h - header signatures and nonces of LD/T 6008-2024 7.1.1.2
- * (DESIGN interpretations 1 to 3).
+ * (docs/design.md decisions 1 to 3).
  *
  * Canonical string: every header field that is present, a string and
  * non-empty, except "signature", as key=value, keys sorted by ASCII byte

@@ -2,7 +2,7 @@
  * cli/cmd_envelope.c - "hrss envelope check", which applies the rules of
  * LD/T 6008-2024 tables 1 and 2 to a request or response envelope and lists
  * every violation, and "hrss id new", which hands out serviceReqId /
- * serviceResId values that never repeat (DESIGN interpretation 6), also
+ * serviceResId values that never repeat (docs/design.md decision 6), also
  * when several hrss processes share a state directory.
  *
  * Uses only the public SDK (envelope.h, codes.h).

@@ -1,7 +1,7 @@
 /*
  * cli/cmd_sign.c - "hrss sign" and "hrss verify": complete and sign a
  * request envelope's header, or check one's signature, with the profiles of
- * DESIGN interpretation 2 (sm3, hmac-sm3, sm2). "hrss verify
+ * docs/design.md decision 2 (sm3, hmac-sm3, sm2). "hrss verify
  * --print-canonical" shows the string that is signed, for vendors whose
  * own signatures do not match.
  *

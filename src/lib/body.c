@@ -1,8 +1,8 @@
 /*
  * lib/body.c - what goes in an envelope's body: the shapes of LD/T
  * 6008-2024 6.2.2 (plain object, paged request and response, batch request)
- * with their checked getters, and body encryption of 7.1.1.1 (DESIGN
- * interpretations 4 and 5) over crypto.h.
+ * with their checked getters, and body encryption of 7.1.1.1 (docs/design.md
+ * decisions 4 and 5) over crypto.h.
  *
  * A sealed body is the ciphertext of the body's compact JSON text (UTF-8 as
  * is, members in order), as a JSON string in Base64 or hex. SM4-ECB is the

@@ -1,7 +1,7 @@
 /*
  * lib/codes.c - validators of the identifiers of LD/T 6008-2024: area codes
  * (5.3 b, GB/T 2260 province level), system codes (5.3), interface codes
- * (6.1), serviceReqId/serviceResId (tables 1 and 2, DESIGN interpretation 6)
+ * (6.1), serviceReqId/serviceResId (tables 1 and 2, docs/design.md decision 6)
  * and the commStatus values of table 2. Times and the calendar live in
  * time.c; the id generator in idgen.c.
  *

@@ -1,7 +1,7 @@
 /*
  * lib/crypto.c - the symmetric half of hrss/crypto.h: Base64 and hex, constant-time
  * comparison, the CSPRNG, SM3 (one-shot and streaming), HMAC-SM3, SM4-ECB with PKCS#7
- * (LD/T 6008-2024 7.1.1.1, DESIGN interpretation 4) and the opt-in SM4-GCM profile.
+ * (LD/T 6008-2024 7.1.1.1, docs/design.md decision 4) and the opt-in SM4-GCM profile.
  * SM2 lives in sm2.c and uses only the public functions of this file.
  *
  * Everything cryptographic goes through OpenSSL 3's EVP interface. The algorithms are

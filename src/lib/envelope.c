@@ -1,7 +1,7 @@
 /*
  * lib/envelope.c - request and response envelopes of LD/T 6008-2024 6.2:
  * the strict JSON loader, the rule engine shared by hrss_envelope_parse and
- * hrss_envelope_validate (tables 1 and 2, DESIGN interpretations 1 and 7),
+ * hrss_envelope_validate (tables 1 and 2, docs/design.md decisions 1, 7 and 12),
  * accessors, and serialisation. Body shapes and encrypted bodies are in
  * body.c.
  *
@@ -343,7 +343,7 @@ static int comm_status_check(const char *s, size_t len, hrss_error *err)
 /* Rules the engine refers to by position. */
 enum { RULE_REQ_TIME = 4, RULE_COMM_STATUS = 7, RULE_TIMESTAMP = 10 };
 
-/* Header fields of tables 1 and 2 (and the nonce of DESIGN 1), in the
+/* Header fields of tables 1 and 2 (and the nonce of design.md 1), in the
  * order missing ones are reported. A field unknown to a kind is checked as
  * an "other" field. */
 static const struct field_rule {
@@ -365,7 +365,7 @@ static const struct field_rule {
     [RULE_COMM_STATUS] = {"commStatus", 2, IN_RES, IN_RES, comm_status_check},
     {"busiStatus", HRSS_BUSI_STATUS_MAX, IN_RES, 0, NULL},
     {"msg", HRSS_MSG_MAX, IN_RES, 0, NULL},
-    [RULE_TIMESTAMP] = {"timestamp", HRSS_TIME_LEN, IN_REQ | IN_RES, 0, /* alias, DESIGN 1 */
+    [RULE_TIMESTAMP] = {"timestamp", HRSS_TIME_LEN, IN_REQ | IN_RES, 0, /* alias, design.md 1 */
                         hrss_time_check},
     {"signature", HRSS_SIGNATURE_MAX, IN_REQ | IN_RES, 0, NULL},
     {"nonce", HRSS_NONCE_LEN, IN_REQ | IN_RES, 0, hrss_nonce_check},
@@ -773,7 +773,7 @@ hrss_envelope_kind hrss_envelope_kind_of(const hrss_envelope *e)
 }
 
 /* The header member holding field: "serviceReqTime" falls back to its
- * alias "timestamp" (DESIGN 1). */
+ * alias "timestamp" (docs/design.md decision 1). */
 static json_t *header_member(const hrss_envelope *e, const char *field, const char **key)
 {
     json_t *header = header_obj(e);

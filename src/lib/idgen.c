@@ -1,6 +1,6 @@
 /*
- * lib/idgen.c - the generator of serviceReqId/serviceResId values (DESIGN
- * interpretation 6): system code + CST date + 9-digit sequence, unique for
+ * lib/idgen.c - the generator of serviceReqId/serviceResId values
+ * (docs/design.md decision 6): system code + CST date + 9-digit sequence, unique for
  * a system code across threads, processes and restarts.
  *
  * The state of a system code is one small file, <state_dir>/<code>.seq,

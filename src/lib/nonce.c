@@ -1,7 +1,7 @@
 /*
  * lib/nonce.c - the Nonce of LD/T 6008-2024 7.1.1.2 note 1: a random
  * 24-character string, sent as the header field "nonce" and signed with the
- * others (DESIGN interpretation 1). The replay store (replay.c) keeps the
+ * others (docs/design.md decisions 1 and 3). The replay store (replay.c) keeps the
  * ones it has seen.
  *
  * New nonces take 24 characters of [0-9a-z] from OpenSSL's CSPRNG, about

@@ -1,5 +1,5 @@
 /*
- * lib/replay.c - the replay store of DESIGN interpretation 3 (replay.h):
+ * lib/replay.c - the replay store of docs/design.md decision 3 (replay.h):
  * the wrapper that turns (caller, nonce) into one key for a backend, and the
  * in-process backend.
  *

@@ -1,6 +1,6 @@
 /*
- * lib/sign.c - header signatures of LD/T 6008-2024 7.1.1.2 (DESIGN
- * interpretations 1 and 2): the canonical string of a header, the three
+ * lib/sign.c - header signatures of LD/T 6008-2024 7.1.1.2 (docs/design.md
+ * decisions 1 and 2): the canonical string of a header, the three
  * signature profiles (sm3, hmac-sm3, sm2) over it, and their use on
  * envelopes, plus the filling of what a caller's request lacks before it is
  * signed (id, time, nonce).
@@ -160,7 +160,7 @@ int hrss_canonical_header(const json_t *header, char **out, size_t *outlen, hrss
         }
         size_t vallen = json_string_length(v);
         if (vallen == 0)
-            continue; /* empty fields are not signed (7.1.1.2, DESIGN 1) */
+            continue; /* empty fields are not signed (7.1.1.2, design.md 1) */
         if (n >= cap) {
             /* Cannot happen: the object has cap fields. */
             rc = hrss__error(err, HRSS_EINVAL, "header changed while read");
@@ -206,7 +206,7 @@ static int canonical_flat(const hrss__field *f, size_t nf, char **out, size_t *o
                                hrss__show(shown, sizeof(shown), f[i].key, f[i].key_len, 32));
         }
         if (f[i].val_len == 0)
-            continue; /* empty fields are not signed (7.1.1.2, DESIGN 1) */
+            continue; /* empty fields are not signed (7.1.1.2, design.md 1) */
         if (n == sizeof(fields) / sizeof(fields[0]))
             return hrss__error(err, HRSS_ETOOBIG, "header: too many fields");
         fields[n] = (canon_field){f[i].key, f[i].key_len, f[i].val, f[i].val_len};

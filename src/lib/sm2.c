@@ -2,7 +2,7 @@
  * lib/sm2.c - the SM2 half of hrss/crypto.h: keys (generation, PEM, raw hex), signatures
  * with SM3 and a user ID (GB/T 32918.2), Z_A, and public-key encryption (GB/T 32918.4) in
  * the three ciphertext layouts peers use. LD/T 6008-2024 7.1.1.1 encrypts bodies with SM2;
- * DESIGN interpretation 5 makes C1C3C2 the default and C1C2C3 and GM/T 0009 DER options.
+ * docs/design.md decision 5 makes C1C3C2 the default and C1C2C3 and GM/T 0009 DER options.
  *
  * Every key, whatever its source, is rebuilt here from d and/or the public point with
  * EVP_PKEY_fromdata on an "SM2" context, after checking the point is on the curve and

@@ -1,6 +1,6 @@
 /*
  * node/pipeline.c - the transaction path of hrss-node, in the order of
- * DESIGN's data flow; pipeline_handle reads top to bottom as that list:
+ * docs/design.md, decision 13; pipeline_handle reads top to bottom as that list:
  *
  *   1. strict parse of the request envelope      -> HTTP 400/413 + JSON error
  *   2. URL code (POST /{serviceCode}) = header    -> 90
@@ -15,7 +15,8 @@
  *
  * A request that does not parse as an envelope gets an HTTP error with a
  * JSON body {"error": code, "message": "field: rule"}: without a valid
- * header there is nothing to build a response envelope from (DESIGN 7).
+ * header there is nothing to build a response envelope from (docs/design.md,
+ * decision 7).
  * Every later refusal is a response envelope made by the node (HTTP 200):
  * the request's ids, the node's own serviceResId and serviceResTime, the
  * commStatus and a msg that says exactly what was wrong. The commStatus

@@ -1,6 +1,6 @@
 /*
- * node/pipeline.h - the transaction path of hrss-node (DESIGN "data flow of
- * one transaction"): strict parse, caller, time window, signature, nonce,
+ * node/pipeline.h - the transaction path of hrss-node (docs/design.md,
+ * decision 13): strict parse, caller, time window, signature, nonce,
  * service, grant, area, then the upstream call, and the answer: the
  * provider's response relayed unchanged or a response envelope made by
  * the node with commStatus 20/30/50/90 and a precise msg.

@@ -2,8 +2,8 @@
  * node/snapshot.h - the registry as the transaction path sees it: an
  * immutable, refcounted, in-memory snapshot of systems, services and
  * grants with hash lookups, built from the database by registry.c and
- * published through a holder that swaps it atomically (DESIGN: "the hot
- * path takes no lock on it").
+ * published through a holder that swaps it atomically, so that the hot
+ * path takes no lock on it (docs/design.md, decision 14).
  *
  * Publishing (rare, any thread): snapshot_holder_publish takes the lock
  * for a pointer swap. Reading (every request): each worker keeps a

@@ -1,7 +1,7 @@
 /*
  * sms/backend.h - hrss-sms as a caller on the collaboration platform
- * (DESIGN: CBXX, YLZHYE and LSGS reach the back-end systems through a node,
- * with the SDK). One client (include/hrss/client.h) signs every request
+ * (docs/design.md, decision 20: CBXX, YLZHYE and LSGS reach the back-end
+ * systems through a node, with the SDK). One client (include/hrss/client.h) signs every request
  * with hrss-sms's own credential (hmac-sm3) and encrypts bodies with the
  * grant's SM4 key, and the engine's service commands call through it.
  *

@@ -1,6 +1,6 @@
 /*
  * sms/binding.h - bindings of phones and social security numbers and the
- * citizens' SMS service passwords (LD/T 6007 6.2.1, DESIGN interpretation 9).
+ * citizens' SMS service passwords (LD/T 6007 6.2.1, docs/design.md decision 9).
  *
  * Rules: one social security number binds one phone; a phone binds many
  * numbers (a citizen may let someone else's phone use the service for him).

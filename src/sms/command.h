@@ -5,7 +5,7 @@
  * (6.3.2: provinces extend table 1 by the same coding rules), so adding a
  * command needs no code.
  *
- * Rules (6.3.1 and DESIGN interpretation 8): command names are pinyin
+ * Rules (6.3.1 and docs/design.md decision 10): command names are pinyin
  * initials, case-insensitive; the command and its parameters are separated
  * by "#"; full-width forms (＃, Ａ-Ｚ, ０-９, the ideographic space) are
  * accepted and normalised to half-width; a command without parameters acts

@@ -1,6 +1,6 @@
 /*
  * sms/content.h - the content rules of hrss-sms (LD/T 6007 3.1, 6.1 and
- * DESIGN.md interpretation 8): which alphabet a text needs (GSM 03.38 or
+ * docs/design.md decision 8): which alphabet a text needs (GSM 03.38 or
  * UCS-2), how long it is once the signature is in, how many parts it takes
  * and the parts themselves (UDH 05 00 03 ref total seq), mainland mobile
  * number validation and the carrier chosen by number segment.

@@ -7,7 +7,7 @@
  *
  * A reply must fit in one message: rendering refuses a text longer than the
  * characters the caller allows (70 for UCS2 minus the account signature,
- * DESIGN interpretation 8), so that the caller falls back to a shorter
+ * docs/design.md decision 8), so that the caller falls back to a shorter
  * reply rather than sending something cut. Loaded sets are immutable and may
  * be shared by threads.
  */

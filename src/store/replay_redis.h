@@ -1,6 +1,6 @@
 /*
- * store/replay_redis.h - the shared replay store (DESIGN "Storage and
- * scale"): several hrss-node instances behind one address record each
+ * store/replay_redis.h - the shared replay store (docs/design.md,
+ * decision 3): several hrss-node instances behind one address record each
  * (appCode, nonce) in one Redis, with SET NX EX, so that a request replayed
  * to another instance is refused too.
  *

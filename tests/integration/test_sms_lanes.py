@@ -1,6 +1,6 @@
 """
-tests/integration/test_sms_lanes.py - priority lanes (LD/T 6007 8.2, DESIGN
-8): a verification code or a reply (priority 0) queued behind a backlog of
+tests/integration/test_sms_lanes.py - priority lanes (LD/T 6007 8.2,
+docs/design.md decision 17): a verification code or a reply (priority 0) queued behind a backlog of
 bulk notices (priority 2) is submitted before them, and business notices
 (priority 1) come between. The carrier simulator refuses the login while
 the backlog is queued, then lets the link up with a window of one; no

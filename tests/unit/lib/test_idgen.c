@@ -1,6 +1,6 @@
 /*
- * tests/unit/lib/test_idgen.c - the id generator of codes.h (DESIGN
- * interpretation 6): unique in a thread, across threads, across handles
+ * tests/unit/lib/test_idgen.c - the id generator of codes.h (docs/design.md
+ * decision 6): unique in a thread, across threads, across handles
  * (as processes would be) and across restarts; new days start at 1; a clock
  * that goes back keeps the later date; a corrupt state file is an error.
  */

@@ -5,7 +5,7 @@
  * unexpected body, a handler answer that cannot go out), then whole round
  * trips of the caller API through the embedded HTTP server on 127.0.0.1:
  * plain, SM4-ECB, SM4-GCM, SM2 (request with the provider's public key,
- * response with the caller's, DESIGN interpretation 5), and calls from
+ * response with the caller's, docs/design.md decision 5), and calls from
  * several threads at once.
  */
 #include <pthread.h>

@@ -1,6 +1,6 @@
 /*
- * tests/unit/lib/test_replay.c - the replay store (replay.h, DESIGN
- * interpretation 3): once per caller within the window, keys that cannot
+ * tests/unit/lib/test_replay.c - the replay store (replay.h,
+ * docs/design.md decision 3): once per caller within the window, keys that cannot
  * collide, memory bounded under a flood of expiring nonces, fail closed when
  * full, and exact answers under threads.
  */

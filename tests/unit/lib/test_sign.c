@@ -1,6 +1,6 @@
 /*
- * tests/unit/lib/test_sign.c - header signatures (sign.h, DESIGN
- * interpretations 1 and 2): the canonical string on the standard's own
+ * tests/unit/lib/test_sign.c - header signatures (sign.h,
+ * docs/design.md decisions 1 and 2): the canonical string on the standard's own
  * example of 7.1.1.2, the sm3 / hmac-sm3 / sm2 profiles with values pinned
  * against the openssl command line, envelopes signed and verified, requests
  * filled, and nonces.

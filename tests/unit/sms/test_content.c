@@ -1,6 +1,6 @@
 /*
  * tests/unit/sms/test_content.c - the content rules of hrss-sms (LD/T 6007
- * 3.1, 6.1, DESIGN.md interpretation 8): GSM 03.38 detection, length with
+ * 3.1, 6.1, docs/design.md decision 8): GSM 03.38 detection, length with
  * the signature, single and concatenated parts with their UDH, mainland
  * mobile numbers and the number-segment table.
  */
