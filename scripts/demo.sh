@@ -105,7 +105,7 @@ listen = 127.0.0.1:$node_port
 level = warn
 CONF
 
-bold "hrss demo: one node, one provider, two callers, on 127.0.0.1 (work files in $work)"
+bold "hrss demo: one node, one provider, three callers, on 127.0.0.1 (work files in $work)"
 "$node" --config "$work/node.conf" registry import "$work/registry.json" >/dev/null
 "$node" --config "$work/node.conf" 2>"$work/node.log" &
 pids+=($!)

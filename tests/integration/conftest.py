@@ -293,7 +293,8 @@ def _listen_port(d, proto="http"):
 class Node(Daemon):
     """hrss-node with a configuration of its own in a new directory under the
     harness's: [node] (workers, drain 5 s), [http] on 127.0.0.1:0 plus
-    http_extra, [https] with a new certificate if https, then extra."""
+    http_extra, [https] with a new certificate (cert, key) if https, then
+    extra."""
 
     def __init__(self, h, extra="", workers=2, http_extra="", https=False, name="node",
                  start=True):
@@ -303,9 +304,10 @@ class Node(Daemon):
         text = (f"[node]\nsystem_code = {NODE_CODE}\narea = 100000\n"
                 f"data_dir = {self.data}\nworkers = {workers}\ndrain_timeout = 5s\n"
                 "[http]\nlisten = 127.0.0.1:0\n" + http_extra + extra)
+        self.cert = self.key = None
         if https:
-            cert, key = make_cert(self.tmp, "tls")
-            text += f"[https]\nlisten = 127.0.0.1:0\ncert = {cert}\nkey = {key}\n"
+            self.cert, self.key = make_cert(self.tmp, "tls")
+            text += f"[https]\nlisten = 127.0.0.1:0\ncert = {self.cert}\nkey = {self.key}\n"
         self.with_https = https
         with open(self.conf, "w") as f:
             f.write(text)

@@ -233,6 +233,45 @@ def test_https_healthz(node):
     assert node.stop() == 0
 
 
+def test_https_certificate_verified_and_reloaded(node, harness):
+    """7.1.2: a client that checks certificates (no -k) reaches the node
+    only when it trusts the node's certificate, which names 127.0.0.1; a
+    new certificate is served to new connections after SIGHUP."""
+
+    def served(cafile):
+        ctx = ssl.create_default_context(cafile=cafile)  # chain and name checked
+        c = http.client.HTTPSConnection("127.0.0.1", node.https_port, timeout=5, context=ctx)
+        c.request("GET", "/healthz")
+        r = c.getresponse()
+        answer = (r.status, r.read().decode())
+        der = c.sock.getpeercert(binary_form=True)
+        c.close()
+        return answer, der
+
+    def der_of(path):
+        with open(path) as f:
+            return ssl.PEM_cert_to_DER_cert(f.read())
+
+    assert served(node.cert) == ((200, "ok\n"), der_of(node.cert))
+    r = subprocess.run(["curl", "-s", "--max-time", "5", "--cacert", node.cert,
+                        f"https://127.0.0.1:{node.https_port}/healthz"],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 0 and r.stdout == "ok\n", r.stderr
+    # a client trusting another certificate refuses the node
+    other, _ = harness.cert("other")
+    with pytest.raises(ssl.SSLCertVerificationError):
+        served(other)
+    # the certificate and key replaced on disk, then SIGHUP
+    cert2, key2 = harness.cert("second")
+    os.replace(cert2, node.cert)
+    os.replace(key2, node.key)
+    mark = node.mark()
+    node.send_signal(signal.SIGHUP)
+    node.wait_log("event=reloaded", 5, mark)
+    assert served(node.cert) == ((200, "ok\n"), der_of(node.cert))
+    assert node.stop() == 0
+
+
 def test_sigterm_with_idle_keepalive_exits_zero(node):
     conn = http.client.HTTPConnection("127.0.0.1", node.port, timeout=5)
     assert node.get("/healthz", conn)[0] == 200

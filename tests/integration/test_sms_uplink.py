@@ -187,6 +187,9 @@ def test_unknown_malformed_and_names(plat):
     # a phone binds many numbers; a name picks one of them
     [r] = plat.ask(phone, f"CBXX#{name2}")
     assert r.startswith(f"{SIGNATURE}{name2}："), r
+    # without a name (6.2.1 a: no number, no password), the first it bound
+    [r] = plat.ask(phone, "CBXX")
+    assert r.startswith(f"{SIGNATURE}{name1}："), r
     [r] = plat.ask(phone, "CBXX#无此人")
     assert "未绑定姓名为无此人" in r
 
