@@ -1,6 +1,6 @@
 /*
  * store/nonce_journal.h - the in-process replay store made to survive a
- * restart of hrss-node (docs/design.md, "Nonces across a restart").
+ * restart of hrss-node (docs/design.md, decision 22).
  *
  * Every nonce the node records is also appended to a journal in
  * data_dir/nonces, one line per nonce, before the request goes on. A

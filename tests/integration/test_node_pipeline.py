@@ -138,6 +138,21 @@ def test_callers_refused_with_50(env):
            "source address 127.0.0.1 is not allowed for B100000NOIP")
 
 
+def test_forwarded_address_headers_are_ignored(env):
+    # B100000NOIP may call from 10.9.9.9 only: headers claiming that address
+    # do not stand in for the connection's own
+    raw = sign(env["tmp"], app="B100000NOIP").encode()
+    c = http.client.HTTPConnection("127.0.0.1", env["node"].port, timeout=10)
+    c.request("POST", "/api/v1/transaction", body=raw,
+              headers={"Content-Type": "application/json", "X-Forwarded-For": "10.9.9.9",
+                       "X-Real-IP": "10.9.9.9", "Forwarded": "for=10.9.9.9"})
+    r = c.getresponse()
+    h = json.loads(r.read())["header"]
+    c.close()
+    assert (h["commStatus"], h["msg"]) == \
+        ("50", "source address 127.0.0.1 is not allowed for B100000NOIP")
+
+
 def test_grants_refused_with_50(env):
     node, tmp = env["node"], env["tmp"]
     expect(node, sign(tmp, service="S110000Y70PNOGR"), "50",

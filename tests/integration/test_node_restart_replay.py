@@ -1,6 +1,6 @@
 """
 tests/integration/test_node_restart_replay.py - a restart of hrss-node never
-makes a used nonce usable again (docs/design.md, "Nonces across a restart").
+makes a used nonce usable again (docs/design.md, decision 22).
 
 A request answered once is sent again after the node is stopped with SIGTERM
 and after it is killed with SIGKILL: both times the answer is commStatus 30
