@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
 """
-tests/conform/broken_peer.py - a small LD/T 6008-2024 node or provider,
-written apart from hrss's C code, with deviations switched on one by one so
-that the tests can show `hrss conform node|provider` catching and naming
-each. With no deviation it follows hrss's readings (docs/conformance.md).
+tests/conform/broken_peer.py - a small LD/T 6008-2024 node, provider or
+caller, written apart from hrss's C code, with deviations switched on one by
+one so that the tests can show `hrss conform node|provider|serve` catching
+and naming each. With no deviation it follows hrss's readings
+(docs/conformance.md).
 
   broken_peer.py --role node|provider --caller CODE --service CODE --area AREA
                  --secret S [--sm4-key K] [--own-key PEM --caller-pub PEM --hrss BIN]
                  [--deviations a,b,...]
+  broken_peer.py --role caller --url URL ... (the same) [--provider-pub PEM]
+                 [--body JSON]: sends one request, prints the answer
 
 It listens on 127.0.0.1 (an ephemeral port, printed as "listening port N"
 on stderr). Signatures: the caller's HMAC-SM3 (lowercase hex) are checked;
@@ -29,6 +32,16 @@ Deviations:
   hex-cipher           SM4 answers in uppercase hex instead of Base64
   sm2-c1c2c3           SM2 answers in C1C2C3 order
   resid-repeat         the same serviceResId on every answer
+  foreign-resid        serviceResId made from another system's code
+  paged-no-totalpage   paged answers without totalPage
+As a caller (the request it sends):
+  upper-hex-signature, unsigned-nonce, zero-padding, hex-cipher, sm2-c1c2c3 as above
+  no-nonce             no nonce at all
+  timestamp-key        the time signed under the key timestamp
+  sm3-not-hmac         plain SM3 where HMAC-SM3 is agreed
+  stale-time           serviceReqTime 20 minutes old
+  utc-time             serviceReqTime in UTC
+  reuse=ID:NONCE       serviceReqId and nonce of an earlier request (replay)
 """
 import argparse
 import base64
@@ -37,10 +50,12 @@ import hashlib
 import hmac
 import http.server
 import json
+import os
 import re
 import subprocess
 import sys
 import threading
+import urllib.request
 
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -156,9 +171,10 @@ def seal_body(obj):
     if args.sm4_key:
         ct = sm4(args.sm4_key, text, True)
         return ct.hex().upper() if "hex-cipher" in dev else base64.b64encode(ct).decode()
-    if args.own_key:
+    pub = args.provider_pub if args.role == "caller" else args.caller_pub
+    if pub:
         fmt = "c1c2c3" if "sm2-c1c2c3" in dev else "c1c3c2"
-        return hrss_sm2("encrypt", args.caller_pub, text, fmt).decode().strip()
+        return hrss_sm2("encrypt", pub, text, fmt).decode().strip()
     return obj
 
 
@@ -172,6 +188,8 @@ def answer(req_h, status, msg, body=None):
         if "resid-repeat" not in dev:
             seq[0] += 1
     system = args.service[:11] if args.role == "provider" else "B100000N0D9"
+    if "foreign-resid" in dev:
+        system = "S110000ABCD"
     h["serviceResId"] = f"{system}{t:%Y%m%d}{seq[0]:09d}"
     h["serviceResTime"] = f"{t:%Y%m%d%H%M%S}"
     h["commStatus"] = status
@@ -226,6 +244,8 @@ def handle(text):
         rows = int(plain["rows"])
         data = {"totalCount": 3, "totalPage": (3 + rows - 1) // rows,
                 "list": [{"n": i} for i in range(min(rows, 3))]}
+        if "paged-no-totalpage" in dev:
+            del data["totalPage"]
     elif "list" in plain:
         data = {"totalCount": len(plain["list"]), "list": [{"ok": 1} for _ in plain["list"]]}
     else:
@@ -254,10 +274,46 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
 
+def call():
+    """As a caller: one request with the deviations, the answer on stdout."""
+    t = now() - datetime.timedelta(minutes=20 if "stale-time" in dev else 0)
+    reuse = [d.split("=", 1)[1].split(":") for d in dev if d.startswith("reuse=")]
+    with lock:
+        seq[0] = int(t.timestamp() * 1000) % 1000000000
+    h = {"serviceCode": args.service, "appCode": args.caller, "serviceAreaCode": args.area,
+         "serviceReqId": f"{args.caller}{t:%Y%m%d}{seq[0]:09d}",
+         "serviceReqTime": f"{t:%Y%m%d%H%M%S}",
+         "nonce": base64.b32encode(os.urandom(15)).decode().lower()}
+    if reuse:
+        h["serviceReqId"], h["nonce"] = reuse[0]
+    if "no-nonce" in dev:
+        del h["nonce"]
+    signed = dict(h)
+    if "timestamp-key" in dev:
+        signed["timestamp"] = signed.pop("serviceReqTime")
+    text = canonical(signed, "unsigned-nonce" not in dev).encode()
+    sig = (hashlib.new("sm3", text).hexdigest() if "sm3-not-hmac" in dev
+           else hmac.new(args.secret.encode(), text, "sm3").hexdigest())
+    h["signature"] = sig.upper() if "upper-hex-signature" in dev else sig
+    body = json.loads(args.body)
+    doc = {"header": h, "body": seal_body(body)}
+    req = urllib.request.Request(args.url, json.dumps(doc, ensure_ascii=False).encode(),
+                                 {"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            out = r.read().decode()
+    except urllib.error.HTTPError as e:
+        out = e.read().decode()
+    print(json.dumps({"request": doc, "answer": json.loads(out)}, ensure_ascii=False))
+
+
 def main():
     global args, dev
     p = argparse.ArgumentParser()
-    p.add_argument("--role", choices=["node", "provider"], required=True)
+    p.add_argument("--role", choices=["node", "provider", "caller"], required=True)
+    p.add_argument("--url")
+    p.add_argument("--provider-pub")
+    p.add_argument("--body", default='{"aac002":"110101199003077774"}')
     p.add_argument("--caller", required=True)
     p.add_argument("--service", required=True)
     p.add_argument("--area", required=True)
@@ -269,6 +325,9 @@ def main():
     p.add_argument("--deviations", default="")
     args = p.parse_args()
     dev = set(d for d in args.deviations.split(",") if d)
+    if args.role == "caller":
+        call()
+        return
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     print(f"listening port {srv.server_address[1]}", file=sys.stderr, flush=True)
     try:
