@@ -2,10 +2,11 @@
 tests/integration/test_conform.py - `hrss conform`, the conformance kit,
 against the real hrss-node and hrss-demo-provider on 127.0.0.1 (everything
 passes, with each body profile), and against tests/conform/broken_peer.py,
-a node and provider written apart from hrss with deviations switched on one
-at a time: each is caught and named, as a failure where the standard's text
-is plain and as "differs" where hrss's reading of an open point is only one
-of the possible ones. Reports: JSON and a self-contained HTML page with the
+a node, provider and caller written apart from hrss with deviations switched
+on one at a time: each is caught and named, as a failure where the
+standard's text is plain and as "differs" where hrss's reading of an open
+point is only one of the possible ones. `hrss conform serve` judges hrss's
+own SDK caller (`hrss call`: everything passes) and the broken caller. Reports: JSON and a self-contained HTML page with the
 secrets and personal numbers redacted.
 """
 import json
@@ -102,6 +103,14 @@ def verdicts(doc):
 
 def details(doc, check):
     return " ".join(x["detail"] for x in doc["results"] if x["id"] == check)
+
+
+def named(r, doc, deviation, check, verdict, words):
+    """The run r (report doc) caught deviation under check, with verdict and
+    a detail holding words; only failures fail the run."""
+    assert verdicts(doc).get(check) == verdict, (deviation, r.stdout)
+    assert words in details(doc, check), (deviation, details(doc, check))
+    assert r.returncode == (1 if verdict == "fail" else 0)
 
 
 def all_pass(r, doc):
@@ -203,9 +212,7 @@ NODE_DEVIATIONS = [
                          ids=[d[0] for d in NODE_DEVIATIONS])
 def test_broken_node_deviation_named(env, peer, deviation, check, verdict, words):
     r, doc = conform(env, "node", peer("node", [deviation]), "--response-profile", "sm3")
-    assert verdicts(doc).get(check) == verdict, (deviation, r.stdout)
-    assert words in details(doc, check), (deviation, details(doc, check))
-    assert r.returncode == (1 if verdict == "fail" else 0)
+    named(r, doc, deviation, check, verdict, words)
     tag = "FAIL" if verdict == "fail" else "DIFFERS"
     assert re.search(rf"^{tag} +[0-9.]+ {re.escape(check)}: ", r.stdout, re.M), r.stdout
 
@@ -253,9 +260,7 @@ def test_broken_provider_deviation_named(env, peer, deviation, check, verdict, w
     url = peer("provider", [deviation], "--sm4-key", SM4_KEY)
     r, doc = conform(env, "provider", url, "--sm4-key", SM4_KEY, "--response-profile", "sm3",
                      "--paged-service", PROV + "SBKZ")
-    assert verdicts(doc).get(check) == verdict, (deviation, r.stdout)
-    assert words in details(doc, check), (deviation, details(doc, check))
-    assert r.returncode == (1 if verdict == "fail" else 0)
+    named(r, doc, deviation, check, verdict, words)
 
 
 def test_broken_provider_sm2_in_c1c2c3_order(env, peer):
@@ -278,3 +283,125 @@ def test_standalone_provider_must_refuse_replays(env, peer):
     r, doc = conform(env, "provider", url, "--response-profile", "sm3", "--standalone")
     assert verdicts(doc)["nonce.replay"] == "fail" and r.returncode == 1
 
+
+# ---- hrss conform serve: callers judged ----
+
+@pytest.fixture()
+def serve(harness):
+    """Starts `hrss conform serve` for CALLER's grant on SBKZ; returns the
+    daemon, its URL and its JSON report's path."""
+    def start(*extra):
+        report = harness.path(f"serve-{len(os.listdir(harness.tmp))}.json")
+        d = harness.daemon([HRSS, "conform", "serve", "--port", "0", "--caller", CALLER,
+                            "--secret-file", harness.path("secret"), "--profile", "hmac-sm3",
+                            "--service", PROV + "SBKZ", "--area", "110000", "--report", report,
+                            "--state-dir", harness.path("state"), *extra])
+        port = d.wait_match(r"listening on 127\.0\.0\.1:(\d+)").group(1)
+        return d, f"http://127.0.0.1:{port}/", report
+    with open(harness.path("secret"), "w") as f:
+        f.write(SECRET)
+    for name in ("caller", "prov"):
+        subprocess.run([HRSS, "keygen", "sm2", "--out", harness.path(name)], check=True,
+                       capture_output=True, timeout=30)
+    return start
+
+
+def sdk_call(h, url, *extra):
+    r = subprocess.run([HRSS, "call", "--node", url, "--system", CALLER, "--service",
+                        PROV + "SBKZ", "--area", "110000", "--secret-file", h.path("secret"),
+                        "--state-dir", h.path("state"), *extra],
+                       input='{"aac002":"110101199003077774"}', capture_output=True,
+                       text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+def test_serve_judges_the_sdk_caller_conforming(harness, serve):
+    d, url, report = serve("--sm4-key", SM4_KEY, "--provider-key", harness.path("prov.key"))
+    for _ in range(2):  # SM4 both ways, the answer signed sm2 and checked by the SDK
+        out = sdk_call(harness, url, "--encrypt", "sm4", "--sm4-key", SM4_KEY,
+                       "--provider-key", harness.path("prov.pub"))
+        assert out["header"]["commStatus"] == "00"
+        assert out["body"]["data"]["echo"] == {"aac002": "110101199003077774"}
+    assert d.stop() == 0  # SIGTERM: the run ends, nothing failed
+    with open(report) as f:
+        doc = json.load(f)
+    assert doc["mode"] == "serve" and doc["totals"]["fail"] == doc["totals"]["differs"] == 0
+    v = verdicts(doc)
+    for n in (1, 2):
+        for check in ("form", "serviceReqId", "time", "nonce", "signature", "replay", "cipher",
+                      "shape"):
+            assert v[f"r{n}.{check}"] == "pass", (n, check, doc)
+    # SM2 bodies: sealed for the provider, answered sealed for the caller
+    d, url, report = serve("--encrypt", "sm2", "--provider-key", harness.path("prov.key"),
+                           "--key", harness.path("caller.pub"), "--count", "1")
+    out = sdk_call(harness, url, "--profile", "hmac-sm3", "--encrypt", "sm2", "--key",
+                   harness.path("caller.key"), "--provider-key", harness.path("prov.pub"))
+    assert out["header"]["commStatus"] == "00"
+    assert d.stop() == 0  # --count 1: it has ended by itself
+    with open(report) as f:
+        assert "SM2, C1C3C2" in details(json.load(f), "r1.cipher")
+
+
+CALLER_DEVIATIONS = [
+    # deviation, check, verdict, words, the answer's commStatus
+    ("upper-hex-signature", "signature", "differs", "uppercase hex", "00"),
+    ("unsigned-nonce", "signature", "differs", "without the nonce", "30"),
+    ("timestamp-key", "signature", "differs", "under the key timestamp", "30"),
+    ("sm3-not-hmac", "signature", "fail", "plain SM3", "30"),
+    ("no-nonce", "nonce", "differs", "no header field nonce", "30"),
+    ("stale-time", "time", "fail", "behind the kit's clock", "30"),
+    ("utc-time", "time", "fail", "UTC instead of China Standard Time", "30"),
+    ("zero-padding", "cipher", "fail", "zero bytes, not PKCS#7", "40"),
+    ("hex-cipher", "cipher", "differs", "uppercase hex", "40"),
+]
+
+
+def peer_call(h, url, *deviations, extra=()):
+    r = subprocess.run([sys.executable, PEER, "--role", "caller", "--url", url, "--caller",
+                        CALLER, "--service", PROV + "SBKZ", "--area", "110000", "--secret",
+                        SECRET, "--hrss", HRSS, "--deviations", ",".join(deviations), *extra],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+def test_serve_names_each_deviation_of_a_broken_caller(harness, serve):
+    d, url, report = serve("--sm4-key", SM4_KEY)
+    sm4 = ("--sm4-key", SM4_KEY)
+    first = peer_call(harness, url, extra=sm4)  # conforming: served
+    assert first["answer"]["header"]["commStatus"] == "00", first
+    for n, (dev, check, verdict, words, status) in enumerate(CALLER_DEVIATIONS, start=2):
+        out = peer_call(harness, url, dev, extra=sm4)
+        assert out["answer"]["header"]["commStatus"] == status, (dev, out)
+        with open(report) as f:
+            doc = json.load(f)
+        assert verdicts(doc).get(f"r{n}.{check}") == verdict, (dev, doc["results"][-8:])
+        assert words in details(doc, f"r{n}.{check}"), (dev, details(doc, f"r{n}.{check}"))
+    # the first request's id and nonce sent again: a replay, a repeated id
+    h = first["request"]["header"]
+    out = peer_call(harness, url, f"reuse={h['serviceReqId']}:{h['nonce']}", extra=sm4)
+    assert out["answer"]["header"]["commStatus"] == "30"
+    n = len(CALLER_DEVIATIONS) + 2
+    assert d.stop() == 1  # failures were seen
+    with open(report) as f:
+        doc = json.load(f)
+    v = verdicts(doc)
+    assert v[f"r{n}.replay"] == "fail" and v[f"r{n}.serviceReqId"] == "fail", doc["results"][-8:]
+    assert "sent before" in details(doc, f"r{n}.serviceReqId")
+    assert SECRET not in json.dumps(doc) and SM4_KEY not in json.dumps(doc)
+
+
+def test_serve_names_sm2_in_c1c2c3_order(harness, serve):
+    d, url, report = serve("--encrypt", "sm2", "--provider-key", harness.path("prov.key"),
+                           "--key", harness.path("caller.pub"))
+    pub = ("--provider-pub", harness.path("prov.pub"))
+    assert peer_call(harness, url, extra=pub)["answer"]["header"]["commStatus"] == "00"
+    out = peer_call(harness, url, "sm2-c1c2c3", extra=pub)
+    assert out["answer"]["header"]["commStatus"] == "40"
+    d.stop()
+    with open(report) as f:
+        doc = json.load(f)
+    assert verdicts(doc)["r1.cipher"] == "pass"
+    assert verdicts(doc)["r2.cipher"] == "differs"
+    assert "C1C2C3 order" in details(doc, "r2.cipher")

@@ -222,7 +222,10 @@ void cf_print_summary(const cf_report *r, FILE *f)
 {
     const char *cl[64];
     size_t n = clauses_of(r, cl, HRSS_ARRAY_LEN(cl));
-    fprintf(f, "LD/T 6008-2024 conformance of the %s at %s\n", r->mode, r->target);
+    if (strcmp(r->mode, "serve") == 0)
+        fprintf(f, "LD/T 6008-2024 conformance of the callers served at %s\n", r->target);
+    else
+        fprintf(f, "LD/T 6008-2024 conformance of the %s at %s\n", r->mode, r->target);
     fprintf(f, "%-9s %5s %5s %8s %5s  %s\n", "clause", "pass", "fail", "differs", "skip", "");
     for (size_t c = 0; c < n; c++) {
         size_t k[4] = {0, 0, 0, 0};
