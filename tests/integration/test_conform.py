@@ -17,7 +17,7 @@ import sys
 
 import pytest
 
-from conftest import HRSS, SRC
+from conftest import HRSS, SRC, WAIT
 
 PEER = os.path.join(SRC, "tests", "conform", "broken_peer.py")
 SECRET = "conform-secret-0123456"
@@ -90,8 +90,8 @@ def conform(env, mode, url, *extra, caller=CALLER, service=PROV + "SBKZ", area="
     r = subprocess.run([HRSS, "conform", mode, "--url", url, "--caller", caller, *cred,
                         "--service", service, "--area", area,
                         "--state-dir", os.path.join(env["tmp"], "state"), "--report", out,
-                        *extra],
-                       capture_output=True, text=True, timeout=120)
+                        "--timeout", "60000", *extra],
+                       capture_output=True, text=True, timeout=600)
     assert r.returncode in (0, 1), r.stderr
     with open(out) as f:
         return r, json.load(f)
@@ -183,7 +183,7 @@ def peer(harness):
         p = harness.daemon([sys.executable, PEER, "--role", role, "--caller", CALLER,
                             "--service", PROV + "SBKZ", "--area", "110000", "--secret", SECRET,
                             "--hrss", HRSS, "--deviations", ",".join(deviations), *extra])
-        port = p.wait_match(r"listening port (\d+)").group(1)
+        port = p.wait_match(r"listening port (\d+)", WAIT).group(1)
         return f"http://127.0.0.1:{port}/"
     return start
 
@@ -296,7 +296,7 @@ def serve(harness):
                             "--secret-file", harness.path("secret"), "--profile", "hmac-sm3",
                             "--service", PROV + "SBKZ", "--area", "110000", "--report", report,
                             "--state-dir", harness.path("state"), *extra])
-        port = d.wait_match(r"listening on 127\.0\.0\.1:(\d+)").group(1)
+        port = d.wait_match(r"listening on 127\.0\.0\.1:(\d+)", WAIT).group(1)
         return d, f"http://127.0.0.1:{port}/", report
     with open(harness.path("secret"), "w") as f:
         f.write(SECRET)

@@ -59,11 +59,17 @@ static int is_digit(char c)
     return c >= '0' && c <= '9';
 }
 
-/* Length of an ID number (17 digits + digit or X) or an 11-digit mobile
- * number starting at s, not glued to other digits; 0 when none. */
-static size_t personal_number_at(const char *s, size_t left, int after_digit)
+static int is_alnum(char c)
 {
-    if (after_digit)
+    return is_digit(c) || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
+/* Length of an ID number (17 digits + digit or X) or an 11-digit mobile
+ * number starting at s, not glued to letters or digits before it (the
+ * digits of serviceReqId/serviceResId follow a system code); 0 when none. */
+static size_t personal_number_at(const char *s, size_t left, int glued)
+{
+    if (glued)
         return 0;
     size_t d = 0;
     while (d < left && is_digit(s[d]))
@@ -93,7 +99,7 @@ char *cf_redact(const cf_report *r, const char *text)
             }
         if (hit)
             continue;
-        size_t n = personal_number_at(text + i, len - i, i > 0 && is_digit(text[i - 1]));
+        size_t n = personal_number_at(text + i, len - i, i > 0 && is_alnum(text[i - 1]));
         if (n > 0) {
             /* 440101********0236, 138****5678: enough to find the record */
             put(&b, text + i, n == 18 ? 6 : 3);
