@@ -7,7 +7,8 @@
 # (30), replay (refused). Then hrss-sms joins as a caller of the node, with
 # the carrier simulator of tests/sim standing in for China Mobile: a phone
 # binds a person and asks CBXX#name, answered from the provider through
-# the node. Then it stays up and prints the URLs until Ctrl-C.
+# the node. Last, `hrss conform node` judges the node clause by clause and
+# prints its summary. Then it stays up and prints the URLs until Ctrl-C.
 #   scripts/demo.sh BUILD_DIR [--once]
 # --once exits after the steps: 0 when every step behaved as shown.
 set -euo pipefail
@@ -290,6 +291,15 @@ say "The phone asks for the person's card status by name (cbxx#name): hrss-sms c
 phone 13800138000 "cbxx#$name1" >"$work/11.out" || { cat "$work/11.out" "$work/sms.log" >&2; fail "no CBXX reply"; }
 cat "$work/11.out"; grep -q '社会保障卡' "$work/11.out" || fail "CBXX not answered"
 grep -q "$P1" "$work/11.out" && fail "a full number in a reply"
+
+say "A conformance run against this node (hrss conform node), as a province would judge a vendor's node: well-formed calls and every violation a node can detect, each answer judged clause by clause of LD/T 6008:"
+"$hrss" conform node --url "$NODE" --caller $CALLER --secret-file "$work/caller.secret" \
+  --service ${PROV}SBKZ --area 110000 --provider-key "$work/provider.pub" \
+  --body "{\"aac002\":\"$P1\"}" --ungranted-service ${PROV}LSGS \
+  --report "$work/conform.html" --report "$work/conform.json" >"$work/12.out" ||
+  { cat "$work/12.out"; fail "the node failed its conformance run"; }
+cat "$work/12.out"
+echo "the report, a table per clause: $work/conform.html"
 
 echo
 bold "demo: every step behaved as shown."
