@@ -102,7 +102,9 @@ typedef struct carrier_config {
     const char *gw_login;  /* the LoginName and LoginPassword the gateway must */
     const char *gw_password; /* give on that listener (compared in constant time) */
     /* SMPP addressing and message id form */
-    int src_ton, src_npi, dst_ton, dst_npi; /* defaults 0/0 and 1/1 */
+    int src_ton, src_npi, dst_ton, dst_npi; /* defaults 0/0 and 1/1; the number
+                              is sent as dst_ton says: 86 + number with 1, the
+                              national 11 digits with 0 or 2 */
     int smpp_msgid_type;   /* -1 (default): ids compared as received; 0..3 as
                               Kannel's msg-id-type: bit 0 set = submit_sm_resp
                               id in hex, bit 1 set = receipt id in hex, and

@@ -124,4 +124,10 @@ void smpp_msgid_canon(const char *id, int base, char *out, size_t out_size);
 
 const char *smpp_command_name(uint32_t command_id);
 
+/* The destination number in the form its type of number says (a mainland
+ * mobile number, 11 digits, or 13 with 86 in front): with TON 1
+ * (international) 86 + the number, with TON 0 or 2 the national 11 digits;
+ * other numbers as given. Defined in smpp_client.c. */
+void smpp_dest_form(int ton, const char *dest, char *out, size_t size);
+
 #endif

@@ -45,6 +45,21 @@ static void send_login(carrier_link *l)
     send_pdu(l, &p);
 }
 
+void smpp_dest_form(int ton, const char *dest, char *out, size_t size)
+{
+    size_t n = strlen(dest);
+    int national = n == 11 && dest[0] == '1';
+    int with_cc = n == 13 && dest[0] == '8' && dest[1] == '6' && dest[2] == '1';
+    if (ton == 1 && national && size > 13) {
+        memcpy(out, "86", 2); /* international: the country code in front */
+        memcpy(out + 2, dest, 12);
+    } else if (ton != 1 && with_cc) {
+        str_copy(out, size, dest + 2); /* unknown or national: without it */
+    } else {
+        str_copy(out, size, dest);
+    }
+}
+
 static int send_submit(carrier_link *l, const carrier_seg *s, uint32_t seq)
 {
     const carrier_config *cfg = &l->c->cfg;
@@ -61,7 +76,7 @@ static int send_submit(carrier_link *l, const carrier_seg *s, uint32_t seq)
     str_copy(m->source_addr, sizeof(m->source_addr), s->src);
     m->dest_addr_ton = (uint8_t)cfg->dst_ton;
     m->dest_addr_npi = (uint8_t)cfg->dst_npi;
-    str_copy(m->destination_addr, sizeof(m->destination_addr), s->dest);
+    smpp_dest_form(cfg->dst_ton, s->dest, m->destination_addr, sizeof(m->destination_addr));
     m->esm_class = s->udh ? 0x40 : 0x00;
     m->registered_delivery = s->report;
     m->data_coding = s->coding;

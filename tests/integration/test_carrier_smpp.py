@@ -162,3 +162,19 @@ def test_interop_net_smpp(run):
     sim.next_line(lambda l: l.startswith("deliver_sm_resp status=0"), "receipt answered")
     probe.send("quit")
     sim.next_line(lambda l: l == "unbind", "unbind at Net::SMPP")
+
+
+@pytest.mark.parametrize("ton,given,sent", [
+    (1, "13800138000", "8613800138000"),    # international: 86 in front
+    (1, "8613800138000", "8613800138000"),
+    (2, "8613800138000", "13800138000"),    # national: without it
+    (0, "13800138000", "13800138000"),
+])
+def test_dest_number_in_the_form_its_ton_says(run, ton, given, sent):
+    # a national number sent with TON 1 was read by SMSCs as +1 3800138000
+    sim, probe = run(probe_args=["--dst-ton", str(ton)])
+    probe.wait_link(1)
+    probe.submit(1, given, b"x", report=0)
+    assert probe.results([1])[1][0] == 0
+    sub = sim.control(cmd="submits")["submits"][0]
+    assert (sub["dests"][0], sub["dst_ton"]) == (sent, ton)

@@ -9,7 +9,7 @@
  *       [--timeout-ms N] [--retries N] [--heartbeat-s N] [--reconnect-ms N]
  *       [--throttle-pause-ms N] [--src-addr S] [--service-id S]
  *       [--msgid-type N] [--max-attempts N] [--listen HOST:PORT]
- *       [--gw-login L] [--gw-password P] [--corp-id C] [--node-id N]
+ *       [--gw-login L] [--gw-password P] [--corp-id C] [--node-id N] [--dst-ton N]
  *
  * stdin:  submit REF DEST EXT CODING UDH REPORT HEXBYTES | stats | quit
  * stdout: listen PORT (SGIP) | link UP | result REF STATUS MSGID | report MSGID OK STAT DEST |
@@ -163,7 +163,7 @@ int main(int argc, char **argv)
         {"throttle-pause-ms", 1, 0, 'T'}, {"src-addr", 1, 0, 'S'}, {"service-id", 1, 0, 'i'},
         {"msgid-type", 1, 0, 'm'},   {"max-attempts", 1, 0, 'A'},  {"system-type", 1, 0, 'y'},
         {"listen", 1, 0, 'L'},       {"gw-login", 1, 0, 'g'},      {"gw-password", 1, 0, 'G'},
-        {"corp-id", 1, 0, 'C'},      {"node-id", 1, 0, 'N'},
+        {"corp-id", 1, 0, 'C'},      {"node-id", 1, 0, 'N'},       {"dst-ton", 1, 0, 'D'},
         {0, 0, 0, 0},
     };
     int o;
@@ -192,6 +192,7 @@ int main(int argc, char **argv)
         case 'g': cfg.gw_login = optarg; break;
         case 'G': cfg.gw_password = optarg; break;
         case 'C': cfg.corp_id = optarg; break;
+        case 'D': cfg.dst_ton = (int)v; break;
         case 'N': cfg.sgip_node_id = (uint32_t)strtoul(optarg, NULL, 10); break;
         default: return 2;
         }
