@@ -14,6 +14,7 @@
 
 #include <openssl/crypto.h>
 
+#include "carrier_conf.h"
 #include "common/util.h"
 #include "common/xalloc.h"
 
@@ -216,6 +217,63 @@ static int p_protocol(pctx *p, void *f, const char *v)
     return 0;
 }
 
+static int p_queue_max(pctx *p, void *f, const char *v)
+{
+    return int_range(p, f, v, 1, 1000000);
+}
+
+static int p_heartbeat(pctx *p, void *f, const char *v)
+{
+    return int_range(p, f, v, 1, 86400);
+}
+
+static int p_ms(pctx *p, void *f, const char *v)
+{
+    return int_range(p, f, v, 1, 3600000);
+}
+
+static int p_ms0(pctx *p, void *f, const char *v)
+{
+    return int_range(p, f, v, 0, 3600000);
+}
+
+static int p_retries(pctx *p, void *f, const char *v)
+{
+    return int_range(p, f, v, 0, 1000);
+}
+
+static int p_attempts(pctx *p, void *f, const char *v)
+{
+    return int_range(p, f, v, 1, 1000);
+}
+
+static int p_fee_user_type(pctx *p, void *f, const char *v)
+{
+    return int_range(p, f, v, 0, 3);
+}
+
+/* 0..255, in decimal or as 0xNN (CONNECT Version 0x30, address types) */
+static int p_byte(pctx *p, void *f, const char *v)
+{
+    char *e;
+    unsigned long n = (v[0] == '0' && (v[1] == 'x' || v[1] == 'X')) ? strtoul(v + 2, &e, 16)
+                                                                     : strtoul(v, &e, 10);
+    if (v[0] == '\0' || v[0] == '-' || v[0] == '+' || *e != '\0' || e == v || n > 255 ||
+        ((v[0] == '0' && (v[1] == 'x' || v[1] == 'X')) && v[2] == '\0'))
+        return fail(p, "'%s' is not a byte (0 to 255, or 0x00 to 0xff)", v);
+    *(int *)f = (int)n;
+    return 0;
+}
+
+static int p_msgid_type(pctx *p, void *f, const char *v)
+{
+    if (strcmp(v, "-1") == 0) {
+        *(int *)f = -1;
+        return 0;
+    }
+    return int_range(p, f, v, 0, 3);
+}
+
 static int p_node_id(pctx *p, void *f, const char *v)
 {
     const char *e;
@@ -359,9 +417,26 @@ static const struct key {
     {"carrier", "listen", p_string, COFF(listen), 0},
     {"carrier", "gw_login", p_string, COFF(gw_login), 0},
     {"carrier", "gw_password", p_string, COFF(gw_password), 0},
+    {"carrier", "queue_max", p_queue_max, COFF(link.queue_max), 0},
+    {"carrier", "heartbeat_s", p_heartbeat, COFF(link.heartbeat_s), 0},
+    {"carrier", "response_timeout_ms", p_ms, COFF(link.response_timeout_ms), 0},
+    {"carrier", "retries", p_retries, COFF(link.retries), 0},
+    {"carrier", "max_attempts", p_attempts, COFF(link.max_attempts), 0},
+    {"carrier", "reconnect_min_ms", p_ms, COFF(link.reconnect_min_ms), 0},
+    {"carrier", "reconnect_max_ms", p_ms, COFF(link.reconnect_max_ms), 0},
+    {"carrier", "throttle_pause_ms", p_ms0, COFF(link.throttle_pause_ms), 0},
+    {"carrier", "throttle_max", p_retries, COFF(link.throttle_max), 0},
+    {"carrier", "cmpp_version", p_byte, COFF(link.cmpp_version), 0},
+    {"carrier", "fee_user_type", p_fee_user_type, COFF(link.fee_user_type), 0},
+    {"carrier", "fee_type", p_string, COFF(fee_type), 0},
+    {"carrier", "fee_code", p_string, COFF(fee_code), 0},
+    {"carrier", "src_ton", p_byte, COFF(link.src_ton), 0},
+    {"carrier", "src_npi", p_byte, COFF(link.src_npi), 0},
+    {"carrier", "dst_ton", p_byte, COFF(link.dst_ton), 0},
+    {"carrier", "dst_npi", p_byte, COFF(link.dst_npi), 0},
+    {"carrier", "smpp_msgid_type", p_msgid_type, COFF(link.smpp_msgid_type), 0},
 };
 #define NKEYS HRSS_ARRAY_LEN(keys)
-_Static_assert(HRSS_ARRAY_LEN(keys) <= 64, "a key's seen bit must fit in a uint64_t");
 
 void sms_config_init(sms_config *c)
 {
@@ -425,6 +500,8 @@ void sms_config_free(sms_config *c)
         free(k->listen);
         free(k->gw_login);
         free(k->gw_password);
+        free(k->fee_type);
+        free(k->fee_code);
     }
     sms_config_init(c);
 }
@@ -452,6 +529,15 @@ static int check_carrier_fields(pctx *p, const sms_carrier_conf *k)
             return fail(p, "[carrier %s] %s is at most %zu characters in %s (this one has %zu)",
                         k->name, keyn[i], lim, names[k->protocol], strlen(vals[i]));
     }
+    if (k->fee_type != NULL && strlen(k->fee_type) > 2)
+        return fail(p, "[carrier %s] fee_type is at most 2 characters", k->name);
+    if (k->fee_code != NULL && strlen(k->fee_code) > 6)
+        return fail(p, "[carrier %s] fee_code is at most 6 characters", k->name);
+    carrier_config cc;
+    sms_carrier_to_config(k, &cc);
+    if (cc.reconnect_max_ms < cc.reconnect_min_ms)
+        return fail(p, "[carrier %s] reconnect_max_ms (%d) is below reconnect_min_ms (%d)",
+                    k->name, cc.reconnect_max_ms, cc.reconnect_min_ms);
     if (k->src_addr != NULL && strlen(k->src_addr) > 21)
         return fail(p, "[carrier %s] src_addr is at most 21 characters", k->name);
     if (k->protocol == 2 && (k->listen == NULL || k->gw_login == NULL || k->gw_password == NULL))
@@ -460,12 +546,12 @@ static int check_carrier_fields(pctx *p, const sms_carrier_conf *k)
     return 0;
 }
 
-static int check_carrier(pctx *p, sms_config *c, uint64_t seen)
+static int check_carrier(pctx *p, sms_config *c, const uint8_t *seen)
 {
     if (c->n_carriers == 0)
         return 0;
     for (size_t i = 0; i < NKEYS; i++)
-        if (strcmp(keys[i].section, "carrier") == 0 && keys[i].required && !(seen & (UINT64_C(1) << i)))
+        if (strcmp(keys[i].section, "carrier") == 0 && keys[i].required && !seen[i])
             return fail(p, "[carrier %s] needs %s", c->carriers[c->n_carriers - 1].name,
                         keys[i].key);
     return check_carrier_fields(p, &c->carriers[c->n_carriers - 1]);
@@ -476,8 +562,8 @@ int sms_config_parse(sms_config *c, const char *name, const char *text, size_t l
 {
     pctx p = {name, 0, err};
     char section[64] = "";
-    uint64_t seen = 0;       /* keys seen outside carrier sections */
-    uint64_t carrier_seen = 0;
+    uint8_t seen[NKEYS] = {0};         /* keys seen outside carrier sections */
+    uint8_t carrier_seen[NKEYS] = {0}; /* keys seen in the current carrier section */
     int seg_seen[SMS_OP_COUNT] = {0};
     int http_seen = 0, https_seen = 0;
     unsigned sections_seen = 0;
@@ -531,8 +617,9 @@ int sms_config_parse(sms_config *c, const char *name, const char *text, size_t l
                 k->name = xstrdup(cn);
                 k->window = 16;
                 k->connections = 1;
+                sms_carrier_link_unset(&k->link);
                 snprintf(section, sizeof(section), "carrier");
-                carrier_seen = 0;
+                memset(carrier_seen, 0, sizeof(carrier_seen));
                 continue;
             }
             static const char *const known[] = {"sms", "http", "https", "log",
@@ -594,12 +681,12 @@ int sms_config_parse(sms_config *c, const char *name, const char *text, size_t l
             return fail(&p, "unknown key '%s' in [%s]", k,
                         strcmp(section, "carrier") == 0 ? "carrier NAME" : section);
         int is_carrier = strcmp(section, "carrier") == 0;
-        if (is_carrier ? (carrier_seen & (UINT64_C(1) << i)) != 0 : (seen & (UINT64_C(1) << i)) != 0)
+        if (is_carrier ? carrier_seen[i] : seen[i])
             return fail(&p, "%s given twice", k);
         if (is_carrier)
-            carrier_seen |= UINT64_C(1) << i;
+            carrier_seen[i] = 1;
         else
-            seen |= UINT64_C(1) << i;
+            seen[i] = 1;
         void *base = is_carrier ? (void *)&c->carriers[c->n_carriers - 1] : (void *)c;
         if (keys[i].parse(&p, (char *)base + keys[i].off, v) != 0)
             return -1;
@@ -609,7 +696,7 @@ int sms_config_parse(sms_config *c, const char *name, const char *text, size_t l
         return -1;
     for (size_t i = 0; i < NKEYS; i++)
         if (keys[i].required && strcmp(keys[i].section, "carrier") != 0 &&
-            !(seen & (UINT64_C(1) << i)))
+            !seen[i])
             return fail(&p, "[%s] %s is required", keys[i].section, keys[i].key);
     if (c->n_http_listen + c->n_https_listen == 0)
         return fail(&p, "no listener: set [http] listen or [https] listen");

@@ -45,7 +45,20 @@ typedef struct sms_carrier_conf {
     char *listen;
     char *gw_login;
     char *gw_password;
+    char *fee_type;    /* CMPP/SMGP FeeType, SGIP FeeType (NULL: the protocol's default) */
+    char *fee_code;    /* FeeCode / SGIP FeeValue (NULL: "000000") */
+    /* The link's tuning (carrier.h, carrier_config): -1 where the
+     * configuration did not set it, so that the protocol's default holds. */
+    struct sms_carrier_link {
+        int queue_max, heartbeat_s, response_timeout_ms, retries, max_attempts;
+        int reconnect_min_ms, reconnect_max_ms, throttle_pause_ms, throttle_max;
+        int cmpp_version, fee_user_type, src_ton, src_npi, dst_ton, dst_npi;
+        int smpp_msgid_type; /* -1 is also a value: -2 when unset */
+    } link;
 } sms_carrier_conf;
+
+/* Marks every field of the link's tuning unset. */
+void sms_carrier_link_unset(struct sms_carrier_link *l);
 
 typedef struct sms_config {
     /* [sms] */

@@ -37,6 +37,7 @@
 #include "carrier/carrier.h"
 #include "common/util.h"
 #include "common/xalloc.h"
+#include "carrier_conf.h"
 #include "content.h"
 #include "db.h"
 #include "hrss/codes.h"
@@ -100,8 +101,8 @@ struct dispatch {
     struct push **pushing; /* pushes in flight, or answered and not yet freed */
     int n_pushing;
     sms_mo_handler mo;
-    atomic_ullong submitted, acked, refused, reports, parked, mo_count, pushes_ok, pushes_failed,
-        expired, retries;
+    atomic_ullong submitted, acked, refused, reports, parked, unmatched, mo_count, pushes_ok,
+        pushes_failed, expired, retries;
 };
 
 /* ---- id map ---- */
@@ -158,6 +159,29 @@ static void msg_free(dmsg *m)
 }
 
 /* ---- writer jobs ---- */
+
+/* Reports parked longer than report_park_ms matched no submitted part: they
+ * are dropped, each logged once with its carrier and message id (not a
+ * phone number), so that an id form the carrier writes differently (SMPP
+ * hex and decimal: smpp_msgid_type) shows in the log instead of parts
+ * staying submitted without a word. */
+static void log_unmatched_reports(dispatch *d, sqlite3 *db, int64_t before)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, "SELECT carrier_msgid, stat FROM reports_pending "
+                               "WHERE received < ? LIMIT 100", -1, &st, NULL) != SQLITE_OK)
+        return;
+    sqlite3_bind_int64(st, 1, before);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *id = (const char *)sqlite3_column_text(st, 0);
+        const char *stat = (const char *)sqlite3_column_text(st, 1);
+        atomic_fetch_add(&d->unmatched, 1);
+        sms_log(SMS_LOG_WARN, "report_unmatched",
+                "carrier_msgid=%.80s stat=%.16s (no part was submitted with this id; check "
+                "smpp_msgid_type)", id ? id : "", stat ? stat : "");
+    }
+    sqlite3_finalize(st);
+}
 
 enum { J_ACK, J_FAIL, J_REPORT, J_EXPIRE, J_MO, J_PUSH_OK, J_PUSH_RETRY, J_HOUSEKEEP };
 
@@ -373,6 +397,7 @@ static int apply_djob(queue *q, sqlite3 *db, qjob *jj)
         if (!OK_RC(rc))
             return -1;
         j->promoted = sqlite3_changes(db);
+        log_unmatched_reports(d, db, j->now - d->report_park_ms);
         rc = exec_bind(db, "DELETE FROM reports_pending WHERE received < ?", "i",
                        j->now - d->report_park_ms);
         if (!OK_RC(rc))
@@ -908,31 +933,7 @@ int dispatch_new(struct event_base *base, const sms_config *cfg, queue *q, acct_
         const sms_carrier_conf *k = &cfg->carriers[i];
         link *l = &d->links[d->n_links];
         carrier_config cc;
-        static const carrier_protocol protos[] = {CARRIER_CMPP30, CARRIER_SMPP34, CARRIER_SGIP12,
-                                                  CARRIER_SMGP30};
-        carrier_config_init(&cc, protos[k->protocol]);
-        cc.name = k->name;
-        cc.host = k->host;
-        cc.port = (uint16_t)k->port;
-        cc.account = k->account;
-        cc.secret = k->secret;
-        cc.service_id = k->service_id;
-        cc.src_addr = k->src_addr;
-        cc.system_type = k->system_type;
-        cc.connections = k->connections;
-        /* segments wait in hrss-sms's lanes, not in the link: priorities hold */
-        cc.queue_max = k->window * k->connections;
-        cc.window = k->window;
-        cc.rate = k->rate;
-        if (k->corp_id != NULL)
-            cc.corp_id = k->corp_id;
-        cc.sgip_node_id = (uint32_t)k->node_id;
-        if (k->listen != NULL)
-            cc.listen = k->listen;
-        if (k->gw_login != NULL)
-            cc.gw_login = k->gw_login;
-        if (k->gw_password != NULL)
-            cc.gw_password = k->gw_password;
+        sms_carrier_to_config(k, &cc);
         carrier_callbacks cb = {on_submit_result, on_report, on_mo, on_link, on_clog, l};
         snprintf(l->name, sizeof(l->name), "%s", k->name);
         l->operators = k->operators;
@@ -982,6 +983,7 @@ void dispatch_metrics(dispatch *d, hrss_buf *b)
         {"hrss_sms_submit_retries_total", offsetof(dispatch, retries)},
         {"hrss_sms_reports_total", offsetof(dispatch, reports)},
         {"hrss_sms_reports_parked_total", offsetof(dispatch, parked)},
+        {"hrss_sms_reports_unmatched_total", offsetof(dispatch, unmatched)},
         {"hrss_sms_mo_total", offsetof(dispatch, mo_count)},
         {"hrss_sms_pushes_ok_total", offsetof(dispatch, pushes_ok)},
         {"hrss_sms_pushes_failed_total", offsetof(dispatch, pushes_failed)},
