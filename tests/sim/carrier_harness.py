@@ -1,7 +1,8 @@
 """Test harness of the carrier links: starts a simulator (smsc.py or the
 Net::SMPP one) and the carrier-probe driver, talks to both, and stops them.
-Used by tests/integration/test_carrier_*.py. Waits are bounded so that a
-broken build fails a test instead of hanging it; nothing asserts speed."""
+Started and stopped through the harness of tests/integration/conftest.py.
+Waits are bounded (the simulator's first line too) so that a broken build
+fails a test instead of hanging it; nothing asserts speed."""
 import json
 import os
 import queue
@@ -23,18 +24,25 @@ class Sim:
         argv = cmd or [sys.executable, SIM, "--protocol", protocol, "--lifetime", "300"]
         self.p = subprocess.Popen(list(argv) + list(args), stdout=subprocess.PIPE,
                                   stderr=subprocess.STDOUT, text=True)
-        line = self.p.stdout.readline()
-        if not line.startswith("READY"):
-            self.p.kill()
-            raise RuntimeError("simulator did not start: %r %s" % (line, self.p.stdout.read()))
-        kv = dict(x.split("=") for x in line.split()[1:])
-        self.port = int(kv["port"])
-        self.control_port = int(kv.get("control", 0))
         self.ctl = None
         self.out = queue.Queue()
         self.seen = []
         # read what the simulator prints so that it never blocks on a pipe
         threading.Thread(target=self._drain, daemon=True).start()
+        try:  # its first line says where it listens, within WAIT
+            line = self.out.get(timeout=WAIT) or ""
+        except queue.Empty:
+            line = ""
+        if not line.startswith("READY"):
+            self.p.kill()
+            self.p.wait()
+            rest = []
+            while (x := self.out.get(timeout=WAIT)) is not None:
+                rest.append(x)
+            raise RuntimeError("simulator did not start: %r %s" % (line, "\n".join(rest)))
+        kv = dict(x.split("=") for x in line.split()[1:])
+        self.port = int(kv["port"])
+        self.control_port = int(kv.get("control", 0))
 
     def _drain(self):
         for line in self.p.stdout:
