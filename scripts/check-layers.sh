@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Checks that layers point one way (STYLE.md, like Tor's .may_include):
-#   common <- lib <- {store, net} <- node;  common <- lib <- carrier;
-#   {store, net, carrier} <- sms;  common <- hrss (the SDK) <- {cli, demo}
+#   common <- lib <- {store, net} <- daemon <- node;  common <- lib <- carrier;
+#   {store, net, daemon, carrier} <- sms;  common <- hrss (the SDK) <- {cli, demo}
 # A file in a layer may include headers of the layers listed for it only.
 # The CLI uses the public SDK (hrss/*.h) and common, never src/lib internals.
 set -euo pipefail
@@ -10,9 +10,10 @@ declare -A may=(
   [lib]="common lib hrss"
   [store]="common lib hrss store"
   [net]="common lib hrss net"
-  [node]="common lib hrss store net node"
+  [daemon]="common lib hrss net daemon"
+  [node]="common lib hrss store net daemon node"
   [carrier]="common lib hrss carrier"
-  [sms]="common lib hrss store net carrier sms"
+  [sms]="common lib hrss store net daemon carrier sms"
   [cli]="common hrss cli"
   [demo]="common hrss demo"
 )

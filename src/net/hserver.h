@@ -62,22 +62,6 @@ int hserver_set_tls(hserver *h, const char *cert_file, const char *key_file,
 
 int hserver_start(hserver *h, char err[HSERVER_ERR_MAX]);
 
-/* What a daemon does with the two calls above: listens on every address of
- * http[] (plain) and https[] (TLS), logging event=listening for each, and
- * loads cert and key when there is an https address. 0, or -1 with err. */
-int hserver_listen_all(hserver *h, char *const *http, int n_http, char *const *https,
-                       int n_https, const char *cert, const char *key,
-                       char err[HSERVER_ERR_MAX]);
-
-/* Starts the workers with SIGTERM, SIGINT and SIGHUP blocked in them, so that
- * only base's thread sees those, and SIGPIPE ignored; adds to base an event
- * per signal calling on_signal(signo, EV_SIGNAL, arg), returned in sigs
- * (event_free them). The result of hserver_start: the events are added
- * either way. */
-int hserver_start_signals(hserver *h, struct event_base *base,
-                          void (*on_signal)(evutil_socket_t, short, void *), void *arg,
-                          struct event *sigs[3], char err[HSERVER_ERR_MAX]);
-
 /* Changes the body limit for requests read from now on. */
 void hserver_set_body_limit(hserver *h, size_t limit);
 

@@ -1,15 +1,18 @@
 /*
  * node/daemon.c - the hrss-node process: it loads the configuration,
- * opens the registry and publishes its first snapshot, binds the
- * listeners, starts the workers (net/hserver.c), then runs the main thread's
- * own event loop for what is not on the request path: signals, and a
- * 250 ms timer that notices registry commits by other processes (PRAGMA
- * data_version) and whether the data directory is still writable, and once
- * a second puts the nonces journalled by the workers on the disk.
+ * opens the registry and publishes its first snapshot, opens the audit log
+ * and the transaction pipeline, registers its routes, then hands the main
+ * thread to the daemon skeleton (daemon/serve.h): listeners, workers
+ * (net/hserver.c), signals, drain. What is left here are the skeleton's
+ * hooks: reload on SIGHUP (load the file, validate it, swap what may change
+ * while running, keep the rest), and a 250 ms poll that notices registry
+ * commits by other processes (PRAGMA data_version) and whether the data
+ * directory is still writable, and once a second puts the nonces
+ * journalled by the workers on the disk.
  *
- * Routes are a table (method, path, handler) as nginx modules declare
- * directives. The transaction URLs, POST /api/v1/transaction and
- * POST /{serviceCode}, go to the transaction pipeline (pipeline.c).
+ * Routes go into the route table of daemon/route.h. The transaction URLs,
+ * POST /api/v1/transaction and POST /{serviceCode}, go to the transaction
+ * pipeline (pipeline.c).
  */
 #include "daemon.h"
 
@@ -29,7 +32,10 @@
 #include "audit.h"
 #include "log.h"
 #include "metrics.h"
+#include "daemon/route.h"
+#include "daemon/serve.h"
 #include "net/hserver.h"
+#include "net/http1.h"
 #include "net/upstream.h"
 #include "pipeline.h"
 #include "registry.h"
@@ -46,6 +52,7 @@ typedef struct node {
     snapshot_view *views;     /* one per worker */
     int64_t data_version;
     hserver *http;
+    route_table routes;
     pipeline *pipe;
     metrics *metrics;
     audit *audit;
@@ -63,20 +70,7 @@ typedef struct node {
 /* ---- request handlers (worker threads) ---- */
 
 /* Each answers and returns the status it answered with (0: answered
- * later, and logged then). */
-static int reply_text(hserver_req *req, int status, const char *text)
-{
-    hserver_reply(req, status, "text/plain; charset=utf-8", text, strlen(text));
-    return status;
-}
-
-static int reply_json_error(hserver_req *req, int status, const char *code, const char *msg)
-{
-    char body[512];
-    int n = snprintf(body, sizeof(body), "{\"error\":\"%s\",\"message\":\"%s\"}\n", code, msg);
-    hserver_reply(req, status, "application/json", body, (size_t)n);
-    return status;
-}
+ * later, and logged then), as daemon/route.h says. */
 
 static const char *not_ready_reason(node *n)
 {
@@ -89,31 +83,34 @@ static const char *not_ready_reason(node *n)
     return NULL;
 }
 
-static int h_healthz(node *n, hserver_req *req, int worker)
+static int h_healthz(void *ctx, hserver_req *req, int worker)
 {
+    node *n = ctx;
     (void)n;
     (void)worker;
-    return reply_text(req, 200, "ok\n");
+    return route_reply_text(req, 200, "ok\n");
 }
 
-static int h_readyz(node *n, hserver_req *req, int worker)
+static int h_readyz(void *ctx, hserver_req *req, int worker)
 {
+    node *n = ctx;
     (void)worker;
     const char *why = not_ready_reason(n);
     char text[128];
     if (why == NULL)
-        return reply_text(req, 200, "ready\n");
+        return route_reply_text(req, 200, "ready\n");
     snprintf(text, sizeof(text), "not ready: %s\n", why);
-    return reply_text(req, 503, text);
+    return route_reply_text(req, 503, text);
 }
 
-static int h_registry_version(node *n, hserver_req *req, int worker)
+static int h_registry_version(void *ctx, hserver_req *req, int worker)
 {
+    node *n = ctx;
     const snapshot *s = snapshot_view_get(&n->views[worker], &n->snaps);
     char body[256];
     int len;
     if (s == NULL)
-        return reply_json_error(req, 503, "not_ready", "registry not loaded");
+        return route_reply_error(req, 503, "not_ready", "registry not loaded");
     len = snprintf(body, sizeof(body),
                    "{\"generation\":%llu,\"version\":%lld,\"systems\":%d,\"services\":%d,"
                    "\"grants\":%d}\n",
@@ -123,8 +120,9 @@ static int h_registry_version(node *n, hserver_req *req, int worker)
     return 200;
 }
 
-static int h_metrics(node *n, hserver_req *req, int worker)
+static int h_metrics(void *ctx, hserver_req *req, int worker)
 {
+    node *n = ctx;
     (void)worker;
     size_t len;
     char *text = metrics_render(n->metrics, &len);
@@ -134,32 +132,20 @@ static int h_metrics(node *n, hserver_req *req, int worker)
 }
 
 /* the transaction path logs its own lines (event=transaction) */
-static int h_transaction(node *n, hserver_req *req, int worker)
+static int h_transaction(void *ctx, hserver_req *req, int worker)
 {
+    node *n = ctx;
     pipeline_handle(n->pipe, req, worker, NULL);
     return 0;
 }
 
 /* POST /{serviceCode}: the path was checked by is_service_path */
-static int h_service(node *n, hserver_req *req, int worker)
+static int h_service(void *ctx, hserver_req *req, int worker)
 {
+    node *n = ctx;
     pipeline_handle(n->pipe, req, worker, hserver_req_path(req) + 1);
     return 0;
 }
-
-typedef int (*route_fn)(node *n, hserver_req *req, int worker);
-
-static const struct route {
-    int method; /* enum http1_method */
-    const char *path;
-    route_fn fn;
-} routes[] = {
-    {HTTP1_GET, "/healthz", h_healthz},
-    {HTTP1_GET, "/readyz", h_readyz},
-    {HTTP1_GET, "/registry/version", h_registry_version},
-    {HTTP1_GET, "/metrics", h_metrics},
-    {HTTP1_POST, "/api/v1/transaction", h_transaction},
-};
 
 /* "/" + an interface code: POST /{serviceCode}, the standard's own style. */
 static int is_service_path(const char *path)
@@ -169,31 +155,28 @@ static int is_service_path(const char *path)
            hrss_interface_code_check(path + 1, strlen(path + 1), &e) == HRSS_OK;
 }
 
+static void add_routes(node *n)
+{
+    route_add(&n->routes, HTTP1_GET, "/healthz", h_healthz, n);
+    route_add(&n->routes, HTTP1_GET, "/readyz", h_readyz, n);
+    route_add(&n->routes, HTTP1_GET, "/registry/version", h_registry_version, n);
+    route_add(&n->routes, HTTP1_GET, "/metrics", h_metrics, n);
+    route_add(&n->routes, HTTP1_POST, "/api/v1/transaction", h_transaction, n);
+    route_add_match(&n->routes, HTTP1_POST, is_service_path, h_service, n);
+}
+
 static void handle(hserver_req *req, int worker, void *arg)
 {
     node *n = arg;
     struct timespec t0, t1;
     int m = hserver_req_method(req);
     const char *path = hserver_req_path(req);
-    route_fn fn = NULL;
-    int path_known = 0, status;
     /* the transaction path first: it is nearly every request */
     if (m == HTTP1_POST && strcmp(path, "/api/v1/transaction") == 0) {
         pipeline_handle(n->pipe, req, worker, NULL);
         return;
     }
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
-        if (strcmp(routes[i].path, path) == 0) {
-            path_known = 1;
-            if (routes[i].method == m || (m == HTTP1_HEAD && routes[i].method == HTTP1_GET))
-                fn = routes[i].fn;
-        }
-    if (!path_known && is_service_path(path)) {
-        path_known = 1;
-        if (m == HTTP1_POST)
-            fn = h_service;
-    }
     /* no use of req after it is answered: copy what the log line needs */
     char qpath[160], peer[INET6_ADDRSTRLEN + 8];
     int log_it = atomic_load_explicit(&n->log_access, memory_order_relaxed) &&
@@ -202,13 +185,7 @@ static void handle(hserver_req *req, int worker, void *arg)
         log_quote(path, qpath, sizeof(qpath));
         snprintf(peer, sizeof(peer), "%s", hserver_req_peer_text(req));
     }
-    if (fn != NULL)
-        status = fn(n, req, worker);
-    else if (path_known)
-        status = reply_json_error(req, 405, "method_not_allowed",
-                                  "method not allowed on this path");
-    else
-        status = reply_json_error(req, 404, "not_found", "no such path");
+    int status = route_dispatch(&n->routes, req, worker);
 
     if (log_it && status != 0) {
         static const char *const names[] = {"-", "GET", "HEAD", "POST", "OTHER"};
@@ -243,10 +220,8 @@ static void load_snapshot(node *n, const char *why)
               s->n_services, s->n_grants);
 }
 
-static void on_poll(evutil_socket_t fd, short what, void *arg)
+static void on_poll(void *arg)
 {
-    (void)fd;
-    (void)what;
     node *n = arg;
     char err[REGISTRY_ERR_MAX];
     int64_t dv;
@@ -288,8 +263,9 @@ static int same_list(char *const *a, int na, char *const *b, int nb)
     return 1;
 }
 
-static void reload(node *n)
+static void reload(void *arg)
 {
+    node *n = arg;
     node_config c;
     char err[NODE_CONFIG_ERR_MAX], q[NODE_CONFIG_ERR_MAX + 16];
     node_config_init(&c);
@@ -347,29 +323,11 @@ static void reload(node *n)
     load_snapshot(n, "reload");
 }
 
-/* ---- signals (main thread) ---- */
-
-static void on_signal(evutil_socket_t sig, short what, void *arg)
-{
-    (void)what;
-    node *n = arg;
-    if (sig == SIGHUP) {
-        log_event(NODE_LOG_INFO, "signal", "signal=HUP action=reload");
-        reload(n);
-        return;
-    }
-    log_event(NODE_LOG_INFO, "signal", "signal=%s action=drain timeout_ms=%d",
-              sig == SIGTERM ? "TERM" : "INT", n->drain_timeout_ms);
-    event_base_loopbreak(n->base);
-}
-
 int node_daemon_run(const char *config_path)
 {
     node n;
     char err[REGISTRY_ERR_MAX], q[REGISTRY_ERR_MAX + 16];
     char herr[HSERVER_ERR_MAX];
-    struct event *sigs[3] = {NULL, NULL, NULL}, *poll = NULL;
-    int started = 0;
 
     memset(&n, 0, sizeof(n));
     n.config_path = config_path;
@@ -417,39 +375,19 @@ int node_daemon_run(const char *config_path)
     }
 
     hserver_options ho = {n.cfg.workers, n.cfg.body_limit, n.cfg.idle_timeout_sec, handle, &n};
-    if (hserver_new(&ho, &n.http, herr) != 0)
-        goto http_failed;
-    if (hserver_listen_all(n.http, n.cfg.http_listen, n.cfg.n_http_listen,
-                           n.cfg.https_listen, n.cfg.n_https_listen, n.cfg.tls_cert,
-                           n.cfg.tls_key, herr) != 0)
-        goto http_failed;
+    if (hserver_new(&ho, &n.http, herr) != 0) {
+        log_event(NODE_LOG_ERROR, "listen_failed", "error=%s", log_quote(herr, q, sizeof(q)));
+        goto done;
+    }
+    add_routes(&n);
+    n.base = xalloc_check(event_base_new());
+    serve_listen sl = {n.cfg.http_listen, n.cfg.n_http_listen, n.cfg.https_listen,
+                       n.cfg.n_https_listen, n.cfg.tls_cert, n.cfg.tls_key};
+    serve_hooks sh = {&n, reload, on_poll, POLL_INTERVAL_MS, NULL, &n.drain_timeout_ms,
+                      n.cfg.workers};
+    n.exit_status = serve_run(n.http, n.base, &sl, &sh);
 
-    n.base = event_base_new();
-    if (n.base == NULL)
-        xalloc_die();
-    int rc = hserver_start_signals(n.http, n.base, on_signal, &n, sigs, herr);
-    started = 1;
-    if (rc != 0)
-        goto http_failed;
-    poll = event_new(n.base, -1, EV_PERSIST, on_poll, &n);
-    struct timeval tv = {0, POLL_INTERVAL_MS * 1000};
-    if (poll == NULL || event_add(poll, &tv) != 0)
-        xalloc_die();
-    log_event(NODE_LOG_INFO, "started", "workers=%d", n.cfg.workers);
-
-    event_base_dispatch(n.base);
-
-    int left = hserver_drain(n.http, n.drain_timeout_ms);
-    started = 0;
-    log_event(left ? NODE_LOG_WARN : NODE_LOG_INFO, "stopped", "unanswered=%d", left);
-    n.exit_status = left ? 1 : 0;
-    goto done;
-
-http_failed:
-    log_event(NODE_LOG_ERROR, "listen_failed", "error=%s", log_quote(herr, q, sizeof(q)));
 done:
-    if (started)
-        hserver_drain(n.http, 0);
     pipeline_free(n.pipe); /* its upstream connections live on the workers' loops */
     hserver_free(n.http);
     audit_close(n.audit); /* after the workers: writes what they queued */
@@ -459,11 +397,6 @@ done:
     for (int i = 0; n.views != NULL && i < n.cfg.workers; i++)
         snapshot_view_release(&n.views[i]);
     free(n.views);
-    for (int i = 0; i < 3; i++)
-        if (sigs[i] != NULL)
-            event_free(sigs[i]);
-    if (poll != NULL)
-        event_free(poll);
     if (n.base != NULL)
         event_base_free(n.base);
     snapshot_holder_destroy(&n.snaps);

@@ -25,9 +25,11 @@
 #include "common/xalloc.h"
 #include "common/str.h"
 #include "content.h"
+#include "daemon/route.h"
 #include "db.h"
 #include "hrss/codes.h"
 #include "log.h"
+#include "net/http1.h"
 #include "send.h"
 
 #define N_CODES 14
@@ -496,4 +498,22 @@ void api_metrics(api *a, hrss_buf *b)
              "hrss_sms_duplicate_requests_total %llu\n",
              (unsigned long long)atomic_load(&a->duplicates));
     buf_append_str(b, line);
+}
+
+static int route_send(void *ctx, hserver_req *req, int worker)
+{
+    api_send(ctx, req, worker);
+    return 0;
+}
+
+static int route_status(void *ctx, hserver_req *req, int worker)
+{
+    api_status(ctx, req, worker);
+    return 0;
+}
+
+void api_routes(api *a, route_table *t)
+{
+    route_add(t, HTTP1_POST, "/sms/send", route_send, a);
+    route_add(t, HTTP1_POST, "/sms/status", route_status, a);
 }

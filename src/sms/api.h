@@ -43,6 +43,12 @@ void api_configure(api *a, const sms_config *cfg);
 void api_send(api *a, hserver_req *req, int worker);
 void api_status(api *a, hserver_req *req, int worker);
 
+/* Registers POST /sms/send and POST /sms/status (they answer later, from
+ * the worker's loop, and log their own lines). Main thread, before the
+ * workers start. */
+struct route_table;
+void api_routes(api *a, struct route_table *t);
+
 /* Appends the API's Prometheus lines to buf (caller's hrss_buf). */
 struct hrss_buf;
 void api_metrics(api *a, struct hrss_buf *buf);

@@ -1,11 +1,12 @@
 /*
  * sms/daemon.c - the hrss-sms process: configuration, sms.db, the account
- * snapshot, the queue's writer, the HTTP workers (net/hserver.h), and on the
- * main thread's event loop the signals, a 250 ms poll that reloads the
+ * snapshot, the queue's writer, the dispatcher to the carriers (dispatch.c)
+ * and the uplink (uplink.c); then the routes of each module go into one
+ * route table (daemon/route.h) and the main thread goes to the daemon
+ * skeleton (daemon/serve.h): listeners, HTTP workers, signals, drain. The
+ * skeleton's hooks here: reload on SIGHUP, a 250 ms poll that reloads the
  * accounts when another process (the account commands) changed sms.db, and
- * the dispatcher to the carriers (dispatch.c).
- *
- * Routes are a table (method, path, handler), as in hrss-node.
+ * starting the dispatcher once the workers run.
  */
 #include "daemon.h"
 
@@ -30,7 +31,10 @@
 #include "dispatch.h"
 #include "hrss/hrss.h"
 #include "log.h"
+#include "daemon/route.h"
+#include "daemon/serve.h"
 #include "net/hserver.h"
+#include "net/http1.h"
 #include "queue.h"
 #include "uplink.h"
 
@@ -48,6 +52,7 @@ typedef struct sms_daemon {
     dispatch *disp;
     uplink *up;               /* NULL when the command engine is off */
     hserver *http;
+    route_table routes;
     struct event_base *base;
     atomic_int log_access;
     atomic_int datadir_ok;
@@ -55,21 +60,17 @@ typedef struct sms_daemon {
     int exit_status;
 } sms_daemon;
 
-static int reply_text(hserver_req *req, int status, const char *text)
+static int h_healthz(void *ctx, hserver_req *req, int worker)
 {
-    hserver_reply(req, status, "text/plain; charset=utf-8", text, strlen(text));
-    return status;
-}
-
-static int h_healthz(sms_daemon *d, hserver_req *req, int worker)
-{
+    sms_daemon *d = ctx;
     (void)d;
     (void)worker;
-    return reply_text(req, 200, "ok\n");
+    return route_reply_text(req, 200, "ok\n");
 }
 
-static int h_readyz(sms_daemon *d, hserver_req *req, int worker)
+static int h_readyz(void *ctx, hserver_req *req, int worker)
 {
+    sms_daemon *d = ctx;
     (void)worker;
     const char *why = hserver_is_draining(d->http)  ? "draining"
                       : !atomic_load(&d->datadir_ok) ? "data directory not writable"
@@ -77,13 +78,14 @@ static int h_readyz(sms_daemon *d, hserver_req *req, int worker)
                                                      : NULL;
     char text[128];
     if (why == NULL)
-        return reply_text(req, 200, "ready\n");
+        return route_reply_text(req, 200, "ready\n");
     snprintf(text, sizeof(text), "not ready: %s\n", why);
-    return reply_text(req, 503, text);
+    return route_reply_text(req, 503, text);
 }
 
-static int h_metrics(sms_daemon *d, hserver_req *req, int worker)
+static int h_metrics(void *ctx, hserver_req *req, int worker)
 {
+    sms_daemon *d = ctx;
     (void)worker;
     hrss_buf b;
     char line[256];
@@ -107,82 +109,28 @@ static int h_metrics(sms_daemon *d, hserver_req *req, int worker)
     return 200;
 }
 
-/* The uplink's interfaces (uplink.h): 0 when path is not one of them. */
-static int h_uplink(sms_daemon *d, hserver_req *req, const char *path)
+static void add_routes(sms_daemon *d)
 {
-    if (d->up == NULL)
-        return 0;
-    size_t len = 0;
-    const char *body = hserver_req_body(req, &len);
-    const char *method = hserver_req_method(req) == HTTP1_POST ? "POST" : "GET";
-    hrss_buf out;
-    buf_init(&out, 1 << 20);
-    int status = uplink_http(d->up, method, path, hserver_req_peer_text(req), body ? body : "",
-                             len, &out);
-    if (status != 0)
-        hserver_reply(req, status, "application/json", out.p, out.len);
-    buf_free(&out);
-    return status;
+    route_add(&d->routes, HTTP1_GET, "/healthz", h_healthz, d);
+    route_add(&d->routes, HTTP1_GET, "/readyz", h_readyz, d);
+    route_add(&d->routes, HTTP1_GET, "/metrics", h_metrics, d);
+    api_routes(d->api, &d->routes);
+    if (d->up != NULL)
+        uplink_routes(d->up, &d->routes);
 }
-
-/* A route returns the status it answered with (logged); the send and
- * status interfaces may answer later and log their own line. */
-typedef int (*route_fn)(sms_daemon *d, hserver_req *req, int worker);
-
-static const struct route {
-    int method; /* enum http1_method */
-    const char *path;
-    route_fn fn;
-} routes[] = {
-    {HTTP1_GET, "/healthz", h_healthz},
-    {HTTP1_GET, "/readyz", h_readyz},
-    {HTTP1_GET, "/metrics", h_metrics},
-};
 
 static void handle(hserver_req *req, int worker, void *arg)
 {
     sms_daemon *d = arg;
-    int m = hserver_req_method(req);
-    const char *path = hserver_req_path(req);
-    route_fn fn = NULL;
-    int known = 0, status;
-    /* the interfaces first: they are nearly every request */
-    if (strncmp(path, "/sms/", 5) == 0) {
-        int send = strcmp(path + 5, "send") == 0;
-        if (send || strcmp(path + 5, "status") == 0) {
-            if (m == HTTP1_POST) {
-                if (send)
-                    api_send(d->api, req, worker);
-                else
-                    api_status(d->api, req, worker);
-                return;
-            }
-            known = 1;
-        }
-    }
-    for (size_t i = 0; i < HRSS_ARRAY_LEN(routes); i++)
-        if (strcmp(routes[i].path, path) == 0) {
-            known = 1;
-            if (routes[i].method == m || (m == HTTP1_HEAD && routes[i].method == HTTP1_GET))
-                fn = routes[i].fn;
-        }
     /* no use of req once answered: copy what the log line needs */
     char qp[160];
     int log_it = atomic_load_explicit(&d->log_access, memory_order_relaxed) &&
                  sms_log_enabled(SMS_LOG_DEBUG);
     if (log_it)
-        sms_log_quote(path, qp, sizeof(qp));
-    if (fn != NULL) {
-        status = fn(d, req, worker);
-    } else if (!known && (status = h_uplink(d, req, path)) != 0) {
-        /* answered by the uplink's interfaces */
-    } else {
-        const char *body = known ? "{\"error\":\"method_not_allowed\"}\n"
-                                 : "{\"error\":\"not_found\"}\n";
-        status = known ? 405 : 404;
-        hserver_reply(req, status, "application/json", body, strlen(body));
-    }
-    if (log_it)
+        sms_log_quote(hserver_req_path(req), qp, sizeof(qp));
+    /* the send and status interfaces answer later and log their own lines */
+    int status = route_dispatch(&d->routes, req, worker);
+    if (log_it && status != 0)
         sms_log(SMS_LOG_DEBUG, "request", "worker=%d path=%s status=%d", worker, qp, status);
 }
 
@@ -213,10 +161,8 @@ static void reload_accounts(sms_daemon *d, const char *why)
     acct_snap_put(s);
 }
 
-static void on_poll(evutil_socket_t fd, short what, void *arg)
+static void on_poll(void *arg)
 {
-    (void)fd;
-    (void)what;
     sms_daemon *d = arg;
     int ok = access(d->cfg.data_dir, W_OK) == 0;
     if (ok != atomic_exchange(&d->datadir_ok, ok))
@@ -244,8 +190,9 @@ static void apply_reloadable(sms_daemon *d, const sms_config *c)
     d->drain_timeout_ms = c->drain_timeout_ms;
 }
 
-static void reload(sms_daemon *d)
+static void reload(void *arg)
 {
+    sms_daemon *d = arg;
     sms_config c;
     char err[SMS_CONFIG_ERR_MAX], q[SMS_CONFIG_ERR_MAX + 16];
     sms_config_init(&c);
@@ -280,18 +227,10 @@ static void on_queued(void *arg)
     dispatch_wake(arg);
 }
 
-static void on_signal(evutil_socket_t sig, short what, void *arg)
+static void on_started(void *arg)
 {
-    (void)what;
     sms_daemon *d = arg;
-    if (sig == SIGHUP) {
-        sms_log(SMS_LOG_INFO, "signal", "signal=HUP action=reload");
-        reload(d);
-        return;
-    }
-    sms_log(SMS_LOG_INFO, "signal", "signal=%s action=drain timeout_ms=%d",
-            sig == SIGTERM ? "TERM" : "INT", d->drain_timeout_ms);
-    event_base_loopbreak(d->base);
+    dispatch_start(d->disp);
 }
 
 /* The file holds secrets (carrier passwords, the platform's HMAC key):
@@ -312,8 +251,6 @@ int sms_daemon_run(const char *config_path)
 {
     sms_daemon d;
     char err[SMS_CONFIG_ERR_MAX], q[SMS_CONFIG_ERR_MAX + 16], herr[HSERVER_ERR_MAX];
-    struct event *sigs[3] = {NULL, NULL, NULL}, *poll = NULL;
-    int started = 0;
 
     memset(&d, 0, sizeof(d));
     d.config_path = config_path;
@@ -363,37 +300,18 @@ int sms_daemon_run(const char *config_path)
     }
 
     hserver_options ho = {d.cfg.workers, d.cfg.body_limit, d.cfg.idle_timeout_sec, handle, &d};
-    if (hserver_new(&ho, &d.http, herr) != 0)
-        goto http_failed;
-    if (hserver_listen_all(d.http, d.cfg.http_listen, d.cfg.n_http_listen,
-                           d.cfg.https_listen, d.cfg.n_https_listen, d.cfg.tls_cert,
-                           d.cfg.tls_key, herr) != 0)
-        goto http_failed;
+    if (hserver_new(&ho, &d.http, herr) != 0) {
+        sms_log(SMS_LOG_ERROR, "listen_failed", "error=%s", sms_log_quote(herr, q, sizeof(q)));
+        goto done;
+    }
+    add_routes(&d);
+    serve_listen sl = {d.cfg.http_listen, d.cfg.n_http_listen, d.cfg.https_listen,
+                       d.cfg.n_https_listen, d.cfg.tls_cert, d.cfg.tls_key};
+    serve_hooks sh = {&d, reload, on_poll, POLL_INTERVAL_MS, on_started, &d.drain_timeout_ms,
+                      d.cfg.workers};
+    d.exit_status = serve_run(d.http, d.base, &sl, &sh);
 
-    int rc = hserver_start_signals(d.http, d.base, on_signal, &d, sigs, herr);
-    started = 1;
-    if (rc != 0)
-        goto http_failed;
-    poll = event_new(d.base, -1, EV_PERSIST, on_poll, &d);
-    struct timeval tv = {0, POLL_INTERVAL_MS * 1000};
-    if (poll == NULL || event_add(poll, &tv) != 0)
-        xalloc_die();
-    dispatch_start(d.disp);
-    sms_log(SMS_LOG_INFO, "started", "workers=%d", d.cfg.workers);
-
-    event_base_dispatch(d.base);
-
-    int left = hserver_drain(d.http, d.drain_timeout_ms);
-    started = 0;
-    sms_log(left ? SMS_LOG_WARN : SMS_LOG_INFO, "stopped", "unanswered=%d", left);
-    d.exit_status = left ? 1 : 0;
-    goto done;
-
-http_failed:
-    sms_log(SMS_LOG_ERROR, "listen_failed", "error=%s", sms_log_quote(herr, q, sizeof(q)));
 done:
-    if (started)
-        hserver_drain(d.http, 0);
     /* the writer answers what it still holds (to stopped workers), then the
      * answer events go, then the workers' bases */
     uplink_stop(d.up); /* its last replies go to the queue */
@@ -403,11 +321,6 @@ done:
     dispatch_free(d.disp);
     api_free(d.api);
     hserver_free(d.http);
-    for (int i = 0; i < 3; i++)
-        if (sigs[i] != NULL)
-            event_free(sigs[i]);
-    if (poll != NULL)
-        event_free(poll);
     if (d.base != NULL)
         event_base_free(d.base);
     acct_holder_destroy(&d.accounts);

@@ -28,10 +28,13 @@
 #include "common/util.h"
 #include "common/xalloc.h"
 #include "content.h"
+#include "daemon/route.h"
 #include "db.h"
 #include "engine.h"
 #include "hrss/person.h"
 #include "log.h"
+#include "net/hserver.h"
+#include "net/http1.h"
 #include "reply.h"
 #include "send.h"
 #include "survey.h"
@@ -65,7 +68,18 @@ typedef struct uworker {
     int unsubscribe;
 } uworker;
 
+struct api_ctx;
+
+/* A business interface registered in the route table: the route's context. */
+typedef struct uplink_iface {
+    struct uplink *u;
+    int (*fn)(struct api_ctx *c);
+} uplink_iface;
+
+#define UPLINK_IFACES 5
+
 struct uplink {
+    uplink_iface ifaces[UPLINK_IFACES];
     queue *q;
     acct_holder *accounts;
     void (*on_queued)(void *);
@@ -853,7 +867,7 @@ void uplink_metrics(uplink *u, struct hrss_buf *b)
 /* ---- the business systems' interfaces ---- */
 
 typedef struct api_ctx {
-    uplink *u;
+    struct uplink *u;
     json_t *in;
     json_t *out;
     const char *app;
@@ -1250,45 +1264,49 @@ static int api_survey_results(api_ctx *c)
     return 200;
 }
 
-int uplink_http(uplink *u, const char *method, const char *path, const char *peer,
-                const char *body, size_t len, struct hrss_buf *out)
+/* One business interface (a route of the table, ctx its uplink_iface): a
+ * JSON object in, the account authenticated, the interface's answer out
+ * (status and the JSON of c.out). */
+static int serve_api(void *ctx, hserver_req *req, int worker)
+{
+    const uplink_iface *f = ctx;
+    uplink *u = f->u;
+    size_t len = 0;
+    const char *body = hserver_req_body(req, &len);
+    (void)worker;
+    atomic_fetch_add(&u->api_requests, 1);
+    api_ctx c = {u, NULL, json_object(), NULL, ""};
+    int status;
+    json_error_t je;
+    c.in = json_loadb(body ? body : "", len, JSON_REJECT_DUPLICATES, &je);
+    if (!json_is_object(c.in)) {
+        status = answer(&c, SMS_CODE_FORMAT, "body: a JSON object (%s)", je.text);
+    } else {
+        int code = authenticate(&c, hserver_req_peer_text(req));
+        status = code != SMS_CODE_OK ? answer(&c, code, NULL) : f->fn(&c);
+    }
+    char *text = json_dumps(c.out, JSON_COMPACT | JSON_ENSURE_ASCII);
+    hserver_reply(req, status, "application/json", text ? text : "{}", text ? strlen(text) : 2);
+    free(text);
+    json_decref(c.out);
+    json_decref(c.in);
+    return status;
+}
+
+void uplink_routes(uplink *u, route_table *t)
 {
     static const struct {
         const char *path;
         int (*fn)(api_ctx *c);
-    } routes[] = {
+    } ifaces[UPLINK_IFACES] = {
         {"/uplink/persons", api_person},
         {"/uplink/workorders/complete", api_order},
         {"/surveys", api_survey_create},
         {"/surveys/remind", api_survey_remind},
         {"/surveys/results", api_survey_results},
     };
-    size_t i;
-    for (i = 0; i < HRSS_ARRAY_LEN(routes); i++)
-        if (strcmp(path, routes[i].path) == 0)
-            break;
-    if (i == HRSS_ARRAY_LEN(routes))
-        return 0;
-    atomic_fetch_add(&u->api_requests, 1);
-    api_ctx c = {u, NULL, json_object(), NULL, ""};
-    int status;
-    if (strcmp(method, "POST") != 0) {
-        status = 405;
-        answer(&c, SMS_CODE_FORMAT, "use POST");
-    } else {
-        json_error_t je;
-        c.in = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
-        if (!json_is_object(c.in)) {
-            status = answer(&c, SMS_CODE_FORMAT, "body: a JSON object (%s)", je.text);
-        } else {
-            int code = authenticate(&c, peer);
-            status = code != SMS_CODE_OK ? answer(&c, code, NULL) : routes[i].fn(&c);
-        }
+    for (int i = 0; i < UPLINK_IFACES; i++) {
+        u->ifaces[i] = (uplink_iface){u, ifaces[i].fn};
+        route_add(t, HTTP1_POST, ifaces[i].path, serve_api, &u->ifaces[i]);
     }
-    char *text = json_dumps(c.out, JSON_COMPACT | JSON_ENSURE_ASCII);
-    buf_append_str(out, text ? text : "{}");
-    free(text);
-    json_decref(c.out);
-    json_decref(c.in);
-    return status;
 }

@@ -17,8 +17,9 @@
  * for them.
  *
  * Threads: uplink_new/start/stop/free on the main thread; uplink_on_mo on the
- * queue's writer (it only signals); uplink_http from any thread (it may wait
- * for one group commit); the workers are the module's own.
+ * queue's writer (it only signals); the business interfaces (uplink_routes)
+ * on any HTTP worker (they may wait for one group commit); the workers are
+ * the module's own.
  */
 #ifndef HRSS_SMS_UPLINK_H
 #define HRSS_SMS_UPLINK_H
@@ -58,11 +59,12 @@ int uplink_reload(uplink *u, const sms_config *c, char err[SMS_CONFIG_ERR_MAX]);
 /* The dispatcher's sms_mo_handler: a message was stored. Never blocks. */
 void uplink_on_mo(void *arg, int64_t id, const char *src, const char *dest, const char *text);
 
-/* Answers a request under /uplink/ or /surveys. Returns the HTTP status with
- * a JSON body in out, or 0 when path is not the uplink's. peer is the
- * client's address (IP whitelists). */
-int uplink_http(uplink *u, const char *method, const char *path, const char *peer,
-                const char *body, size_t len, struct hrss_buf *out);
+/* Registers the business interfaces, each POST with a JSON object,
+ * answered on the worker that received it (it may wait for sms.db):
+ * /uplink/persons, /uplink/workorders/complete, /surveys, /surveys/remind,
+ * /surveys/results. Main thread, before the workers start. */
+struct route_table;
+void uplink_routes(uplink *u, struct route_table *t);
 
 /* Prometheus lines. */
 void uplink_metrics(uplink *u, struct hrss_buf *b);
