@@ -22,7 +22,7 @@ typedef struct call_opts {
     const char *sm4_key, *provider_key, *response_profile, *response_secret_file, *state_dir;
     const char *cacert, *cert, *cert_key;
     long timeout_ms;
-    int hex, wire;
+    int hex, wire, no_verify;
 } call_opts;
 
 static void call_usage(FILE *f)
@@ -51,9 +51,11 @@ static void call_usage(FILE *f)
             "  --hex                  ciphertext as hex instead of Base64\n"
             "  --provider-key PEM     the provider's SM2 public key: encrypts sm2 requests,\n"
             "                         verifies responses (then --response-profile sm2)\n"
-            "  --response-profile P   how responses are signed: sm2, sm3, hmac-sm3, none\n"
-            "                         (default: sm2 with --provider-key, else none)\n"
+            "  --response-profile P   how responses are signed: sm2, sm3, hmac-sm3\n"
+            "                         (default: sm2 with --provider-key)\n"
             "  --response-secret-file FILE  hmac-sm3 secret of the provider's responses\n"
+            "  --no-verify            print the response without checking its signature\n"
+            "                         (without a way to check it, the call is refused)\n"
             "  --timeout MS           whole call (default 30000)\n"
             "  --cacert FILE, --cert FILE, --cert-key FILE   TLS for https:// nodes\n"
             "  --state-dir DIR        where serviceReqId sequences are kept\n"
@@ -67,7 +69,7 @@ static void call_usage(FILE *f)
 enum {
     O_NODE = 256, O_SYSTEM, O_PROFILE, O_KEY, O_SECRET_FILE, O_SERVICE, O_AREA, O_ENCRYPT,
     O_SM4, O_HEX, O_PROVIDER_KEY, O_RESP_PROFILE, O_RESP_SECRET, O_TIMEOUT, O_CACERT, O_CERT,
-    O_CERT_KEY, O_STATE, O_WIRE
+    O_CERT_KEY, O_STATE, O_WIRE, O_NO_VERIFY
 };
 
 static const struct option long_opts[] = {
@@ -90,6 +92,7 @@ static const struct option long_opts[] = {
     {"cert-key", required_argument, NULL, O_CERT_KEY},
     {"state-dir", required_argument, NULL, O_STATE},
     {"wire", no_argument, NULL, O_WIRE},
+    {"no-verify", no_argument, NULL, O_NO_VERIFY},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -137,6 +140,7 @@ static int parse_opts(int argc, char **argv, call_opts *o)
         case O_CERT_KEY: o->cert_key = optarg; break;
         case O_STATE: o->state_dir = optarg; break;
         case O_WIRE: o->wire = 1; break;
+        case O_NO_VERIFY: o->no_verify = 1; break;
         case O_TIMEOUT: {
             char *end = NULL;
             errno = 0;
@@ -204,10 +208,22 @@ int cmd_call(int argc, char **argv)
     co.sign.secret_len = secret_len;
     co.sign.sm2 = own;
     co.own_sm2 = own;
-    /* the provider's */
+    /* the provider's: an answer nobody checked is printed only when asked */
     const char *rprofile = o.response_profile ? o.response_profile : prov ? "sm2" : "none";
+    if (o.no_verify && (o.response_profile != NULL || prov != NULL) &&
+        strcmp(rprofile, "none") != 0) {
+        cli_error("call: --no-verify and a way to check the response (--provider-key or "
+                  "--response-profile) exclude each other");
+        goto done;
+    }
     if (hrss_sig_profile_parse(rprofile, &co.verify.profile) != HRSS_OK) {
         cli_error("call: unknown response profile '%s'", rprofile);
+        goto done;
+    }
+    if (co.verify.profile == HRSS_SIG_NONE && !o.no_verify) {
+        cli_error("call: the provider's signature on the response would not be checked: give "
+                  "--provider-key PEM (sm2), --response-profile sm3 or hmac-sm3 (with "
+                  "--response-secret-file), or --no-verify to print it unchecked");
         goto done;
     }
     if (co.verify.profile == HRSS_SIG_HMAC_SM3 &&
@@ -276,7 +292,12 @@ int cmd_call(int argc, char **argv)
     char *text = NULL;
     size_t len = 0;
     if (hrss_envelope_serialize(hrss_response_envelope(r), &text, &len) == HRSS_OK)
-        print_json(o.wire ? "=== response, checked and decrypted:" : NULL, text, len);
+        print_json(o.wire ? (o.no_verify ? "=== response, NOT checked (--no-verify), decrypted:"
+                                         : "=== response, checked and decrypted:")
+                          : NULL,
+                   text, len);
+    if (o.no_verify)
+        cli_error("call: the response's signature was not checked (--no-verify)");
     hrss_free(text);
     rc = hrss_response_comm_status(r) == HRSS_COMM_OK ? CLI_OK : CLI_FAIL;
 done:

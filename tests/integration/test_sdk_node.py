@@ -160,6 +160,29 @@ def test_network_errors_of_hrss_call(env):
     assert rc == 2 and "service_code" in err
 
 
+def test_hrss_call_refuses_an_unchecked_answer(env):
+    """Without a way to check the provider's signature hrss call used to
+    print the answer and exit 0; now it refuses unless told --no-verify."""
+    def run(*extra):
+        return subprocess.run([HRSS, "call", "--node", env["url"], "--system", CALLER,
+                               "--service", PROV + "SBKZ", "--area", "110000",
+                               "--state-dir", os.path.join(env["tmp"], "state"), *extra],
+                              input=json.dumps({"aac002": persons(env)[0][0]}),
+                              capture_output=True, text=True, timeout=30,
+                              env=dict(os.environ, HRSS_SECRET=SECRET))
+    r = run()
+    assert r.returncode == 2 and r.stdout == "", r
+    assert "--provider-key" in r.stderr and "--no-verify" in r.stderr
+    r = run("--response-profile", "none")
+    assert r.returncode == 2 and r.stdout == ""
+    r = run("--no-verify", "--provider-key", env["prov_pub"])
+    assert r.returncode == 2 and "exclude each other" in r.stderr
+    r = run("--no-verify")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["header"]["commStatus"] == "00"
+    assert "not checked (--no-verify)" in r.stderr
+
+
 def test_no_number_in_logs(env):
     nums = [p[0] for p in persons(env)] + ["110101199003077774"]
     for proc in (env["node"], env["demo"], env["example"]):
