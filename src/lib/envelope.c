@@ -420,7 +420,8 @@ static void check_header_field(struct checker *c, const char *path, const struct
     chars = utf8_count(s, n);
     max = rule != NULL ? rule->max : HEADER_VALUE_MAX;
     if (chars > max) {
-        violation(c, HRSS_ETOOBIG, path, "length %zu, at most %zu", chars, max);
+        /* a malformed field (HTTP 400 naming it), not an oversized request (413) */
+        violation(c, HRSS_EFORMAT, path, "length %zu, at most %zu", chars, max);
         return;
     }
     if (rule != NULL && rule->check != NULL && rule->check(s, n, &e) != HRSS_OK) {

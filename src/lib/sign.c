@@ -311,9 +311,10 @@ done:
     return rc;
 }
 
-/* Hex signature: decoded to bytes (so case does not matter), then compared
- * in constant time. The length is public; only the content is compared
- * without early exit. */
+/* Hex signature: lower-case hex only (the form the profiles give, as the
+ * standard compares what it computes with what it received), decoded to
+ * bytes and compared in constant time. The length and the form are public;
+ * only the content is compared without early exit. */
 static int verify_hex(const hrss_sig_key *k, const hrss_hmac_sm3_key *hk, const char *canon,
                       size_t len, const char *sig, size_t siglen, hrss_error *err)
 {
@@ -329,6 +330,13 @@ static int verify_hex(const hrss_sig_key *k, const hrss_hmac_sm3_key *hk, const 
         rc = hrss__error(err, HRSS_EBADSIG, "signature: %zu characters, %s gives %d", siglen, name,
                          2 * HRSS_SM3_LEN);
         goto done;
+    }
+    for (size_t i = 0; i < siglen; i++) {
+        if (sig[i] >= 'A' && sig[i] <= 'F') {
+            rc = hrss__error(err, HRSS_EBADSIG, "signature: upper-case hex, %s gives lower case",
+                             name);
+            goto done;
+        }
     }
     if (hrss_hex_decode(sig, siglen, &got, &gotlen, NULL) != HRSS_OK || gotlen != sizeof(md)) {
         rc = hrss__error(err, HRSS_EBADSIG, "signature: not hexadecimal");

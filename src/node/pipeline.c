@@ -76,6 +76,25 @@ typedef struct txn {
     int timeout_ms;
 } txn;
 
+/* Days between the date inside serviceReqId (system code, YYYYMMDD,
+ * sequence) and the date of serviceReqTime, both well-formed; -1 when
+ * either holds no date. An id made just before midnight may go with a time
+ * just after it; more than a day apart is an id of another request. */
+#define ID_DATE_SLACK_DAYS 1
+static long id_days_from_time(const char *id, const char *t)
+{
+    char a[HRSS_TIME_LEN + 1], b[HRSS_TIME_LEN + 1];
+    int64_t ea, eb;
+    if (id == NULL || t == NULL || strlen(id) != HRSS_ID_LEN || strlen(t) != HRSS_TIME_LEN)
+        return -1;
+    snprintf(a, sizeof(a), "%.8s000000", id + HRSS_SYSTEM_CODE_LEN);
+    snprintf(b, sizeof(b), "%.8s000000", t);
+    if (hrss_time_parse(a, HRSS_TIME_LEN, &ea, NULL) != HRSS_OK ||
+        hrss_time_parse(b, HRSS_TIME_LEN, &eb, NULL) != HRSS_OK)
+        return -1;
+    return (long)((ea > eb ? ea - eb : eb - ea) / 86400);
+}
+
 /* Counts every answered transaction (metrics.c) and, when access lines are
  * on, logs it as event=transaction: who called what, the outcome, sizes and
  * latency; never the body. */
@@ -327,6 +346,13 @@ void pipeline_handle(pipeline *p, hserver_req *req, int worker, const char *url_
         refuse(&r, HRSS_COMM_SIGNATURE,
                "request time %s is %lld s from the node's clock, window %lld s", req_time, off,
                (long long)window);
+        goto done;
+    }
+    /* the id is dated the day it is made: a day apart at most (midnight) */
+    long days = id_days_from_time(r.req_id, req_time);
+    if (days > ID_DATE_SLACK_DAYS) {
+        refuse(&r, HRSS_COMM_OTHER, "serviceReqId is dated %.8s, %ld days from serviceReqTime %.8s",
+               r.req_id + HRSS_SYSTEM_CODE_LEN, days, req_time);
         goto done;
     }
     if (p->fence != 0 && now - window < p->fence) { /* after a crash of the machine */

@@ -72,11 +72,19 @@ cf_verdict cf_judge_signature(const json_t *header, const hrss_sig_key *k, char 
         return CF_FAIL;
     }
     int hex = k->profile == HRSS_SIG_SM3 || k->profile == HRSS_SIG_HMAC_SM3;
-    if (holds_with(header, k, sig, CF_SIGN_HRSS)) {
-        if (hex && strpbrk(sig, "ABCDEF") != NULL) {
+    if (hex && strpbrk(sig, "ABCDEF") != NULL && strlen(sig) <= HRSS_SIGNATURE_MAX) {
+        /* hrss itself refuses capitals: the value is judged in lower case */
+        char low[HRSS_SIGNATURE_MAX + 1];
+        size_t i = 0;
+        for (; sig[i] != '\0'; i++)
+            low[i] = (char)(sig[i] >= 'A' && sig[i] <= 'F' ? sig[i] + ('a' - 'A') : sig[i]);
+        low[i] = '\0';
+        if (holds_with(header, k, low, CF_SIGN_HRSS)) {
             snprintf(detail, n, "signature is right, but %s", reading_text[CF_SIGN_UPPER]);
             return CF_DIFFERS;
         }
+    }
+    if (holds_with(header, k, sig, CF_SIGN_HRSS)) {
         snprintf(detail, n, "signature holds (%s over the canonical string)", prof);
         return CF_PASS;
     }

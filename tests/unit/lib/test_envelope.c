@@ -467,7 +467,7 @@ static void test_field_lengths(void **state)
         snprintf(value, sizeof(value), "%s0", limits[i].at_limit);
         snprintf(want, sizeof(want), "header.%s: length %zu, at most %zu", limits[i].field,
                  limits[i].max + 1, limits[i].max);
-        EXPECT_DOC(with_field(limits[i].kind, limits[i].field, value), limits[i].kind, HRSS_ETOOBIG,
+        EXPECT_DOC(with_field(limits[i].kind, limits[i].field, value), limits[i].kind, HRSS_EFORMAT,
                    want);
     }
     /* characters, not bytes: Chinese text up to the limit passes */
@@ -490,7 +490,7 @@ static void test_field_lengths(void **state)
         snprintf(want, sizeof(want), "header.%s: length %zu, at most %zu", free_text[i].field,
                  free_text[i].max + 1, free_text[i].max);
         EXPECT_DOC(with_field(free_text[i].kind, free_text[i].field, bad), free_text[i].kind,
-                   HRSS_ETOOBIG, want);
+                   HRSS_EFORMAT, want);
         free(ok);
         free(bad);
     }
@@ -651,7 +651,7 @@ static void test_reports_all_in_document_order(void **state)
     EXPECT("{\"header\":{\"serviceCode\":\"S110000Y70PYTjb\",\"appCode\":\"B100000KJGKX\","
            "\"serviceAreaCode\":110000,\"serviceReqTime\":\"20170122101020\",\"nonce\":\"x\"},"
            "\"extra\":true,\"body\":[]}",
-           HRSS_ENV_REQUEST, HRSS_ETOOBIG, "header.appCode: length 12, at most 11",
+           HRSS_ENV_REQUEST, HRSS_EFORMAT, "header.appCode: length 12, at most 11",
            "header.serviceAreaCode: must be a string, found number",
            "header.nonce: length 1, must be 24",
            "header.serviceReqId: missing (required by table 1)",
@@ -693,7 +693,7 @@ static void test_validate_built(void **state)
 
     /* the same rules as the parser */
     assert_int_equal(hrss_envelope_set(e, "appCode", "B100000KJGKX"), HRSS_OK);
-    assert_int_equal(hrss_envelope_validate(e, NULL, NULL, &err), HRSS_ETOOBIG);
+    assert_int_equal(hrss_envelope_validate(e, NULL, NULL, &err), HRSS_EFORMAT);
     assert_string_equal(err.msg, "header.appCode: length 12, at most 11");
     assert_int_equal(hrss_envelope_set(e, "appCode", "B100000KJGK"), HRSS_OK);
     assert_int_equal(hrss_envelope_set_body(e, json_array()), HRSS_OK);
