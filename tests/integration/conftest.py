@@ -713,6 +713,18 @@ def expect(node, raw, comm, msg, path="/api/v1/transaction"):
     assert (h["commStatus"], h["msg"]) == (comm, msg)
 
 
+def card_node(harness, **kw):
+    """A node (harness.node(**kw)) with the test caller granted one service,
+    S110000Y70PYTjb, relayed to a new test provider's /card."""
+    provider = harness.provider()
+    node = harness.node(**kw)
+    node.import_registry(one_caller_registry([
+        {"code": "S110000Y70PYTjb", "name": "card", "provider": PROVIDER,
+         "upstreams": [f"http://127.0.0.1:{provider.port}/card"], "timeoutMs": 3000,
+         "retries": 0}]))
+    return node
+
+
 def one_caller_registry(services):
     """A registry of the test caller (hmac-sm3) and provider S110000Y70P,
     the given services of that provider, each granted to the caller."""

@@ -13,7 +13,7 @@ through and now refuses, each as the standard and docs/design.md read:
 import json
 import time
 
-from conftest import PROVIDER_BODY, expect, node_answer, one_caller_registry, resign, sign
+from conftest import PROVIDER_BODY, card_node, expect, node_answer, resign, sign
 
 
 def cst_date(offset_days=0):
@@ -21,12 +21,7 @@ def cst_date(offset_days=0):
 
 
 def test_leniencies_refused(harness):
-    provider = harness.provider()
-    node = harness.node()
-    node.import_registry(one_caller_registry([
-        {"code": "S110000Y70PYTjb", "name": "card", "provider": "S110000Y70P",
-         "upstreams": [f"http://127.0.0.1:{provider.port}/card"], "timeoutMs": 3000,
-         "retries": 0}]))
+    node = card_node(harness)
 
     # upper-case hex: the same HMAC-SM3 value, in capitals
     d = json.loads(sign(harness.tmp))

@@ -13,7 +13,7 @@ import glob
 import os
 import time
 
-from conftest import PROVIDER_BODY, expect, node_answer, one_caller_registry, sign
+from conftest import PROVIDER_BODY, card_node, expect, node_answer, sign
 
 
 def cst(offset=0):
@@ -21,18 +21,8 @@ def cst(offset=0):
     return time.strftime("%Y%m%d%H%M%S", time.gmtime(time.time() + 8 * 3600 + offset))
 
 
-def started_node(harness):
-    provider = harness.provider()
-    node = harness.node()
-    node.import_registry(one_caller_registry([
-        {"code": "S110000Y70PYTjb", "name": "card", "provider": "S110000Y70P",
-         "upstreams": [f"http://127.0.0.1:{provider.port}/card"], "timeoutMs": 3000,
-         "retries": 0}]))
-    return node
-
-
 def test_replay_refused_after_sigterm_and_kill(harness):
-    node = started_node(harness)
+    node = card_node(harness)
     raw = sign(harness.tmp)
     status, _, body = node.post(raw.encode())
     assert (status, body) == (200, PROVIDER_BODY)
@@ -58,7 +48,7 @@ def test_replay_refused_after_sigterm_and_kill(harness):
 
 
 def test_fence_after_a_crash_of_the_machine(harness):
-    node = started_node(harness)
+    node = card_node(harness)
     status, _, body = node.post(sign(harness.tmp).encode())
     assert (status, body) == (200, PROVIDER_BODY)
     node.kill()
