@@ -345,7 +345,7 @@ def test_serve_judges_the_sdk_caller_conforming(harness, serve):
 
 CALLER_DEVIATIONS = [
     # deviation, check, verdict, words, the answer's commStatus
-    ("upper-hex-signature", "signature", "differs", "uppercase hex", "00"),
+    ("upper-hex-signature", "signature", "differs", "uppercase hex", "30"),  # hrss refuses capitals
     ("unsigned-nonce", "signature", "differs", "without the nonce", "30"),
     ("timestamp-key", "signature", "differs", "under the key timestamp", "30"),
     ("sm3-not-hmac", "signature", "fail", "plain SM3", "30"),
