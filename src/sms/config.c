@@ -301,7 +301,7 @@ static int p_operators(pctx *p, void *f, const char *v)
             s[--n] = '\0';
         sms_operator op = sms_operator_parse(s);
         if (op == SMS_OP_NONE)
-            return fail(p, "'%s' is not an operator (mobile, unicom, telecom)", s);
+            return fail(p, "'%s' is not an operator (mobile, unicom, telecom, broadnet)", s);
         set |= 1 << op;
     }
     if (set == 0)
@@ -435,6 +435,7 @@ static const struct key {
     {"carrier", "dst_ton", p_byte, COFF(link.dst_ton), 0},
     {"carrier", "dst_npi", p_byte, COFF(link.dst_npi), 0},
     {"carrier", "smpp_msgid_type", p_msgid_type, COFF(link.smpp_msgid_type), 0},
+    {"carrier", "fallback", p_bool, COFF(fallback), 0},
 };
 #define NKEYS HRSS_ARRAY_LEN(keys)
 
@@ -666,7 +667,8 @@ int sms_config_parse(sms_config *c, const char *name, const char *text, size_t l
             sms_operator op = sms_operator_parse(k);
             char serr[160];
             if (op == SMS_OP_NONE)
-                return fail(&p, "unknown key '%s' in [segments] (mobile, unicom, telecom)", k);
+                return fail(&p, "unknown key '%s' in [segments] (mobile, unicom, telecom, "
+                                "broadnet)", k);
             if (seg_seen[op]++)
                 return fail(&p, "%s given twice", k);
             if (sms_segments_set(&c->segments, op, v, serr, sizeof(serr)) != 0)
@@ -730,6 +732,6 @@ int sms_config_operators_served(const sms_config *c)
 {
     int served = 0;
     for (int i = 0; i < c->n_carriers; i++)
-        served |= c->carriers[i].operators;
+        served |= c->carriers[i].fallback ? (1 << SMS_OP_COUNT) - 1 : c->carriers[i].operators;
     return served;
 }

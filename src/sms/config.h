@@ -35,6 +35,7 @@ typedef struct sms_carrier_conf {
     char *src_addr;    /* service number; an extension may be appended */
     char *system_type; /* SMPP bind system_type (may be NULL) */
     int operators;     /* bit set of sms_operator served by this link */
+    int fallback;      /* 1: also takes the operators no link lists */
     int window;        /* submits awaiting their response */
     int rate;          /* submits per second, 0 = unlimited */
     int connections;
@@ -115,7 +116,7 @@ void sms_config_init(sms_config *c);
 void sms_config_free(sms_config *c);
 
 /* The carriers the configured links serve: a bit per sms_operator (0 when
- * there is no link). */
+ * there is no link; every bit when a link is the fallback). */
 int sms_config_operators_served(const sms_config *c);
 
 /* Parses text[0..len) named `name`. Returns 0, or -1 with err =

@@ -250,12 +250,16 @@ int sms_mobile_normalize(const char *in, size_t len, char out[SMS_MOBILE_LEN + 1
     return 0;
 }
 
-/* MIIT assignments as of 2024 (satellite 1349 and 1740x with Telecom). */
+/* MIIT assignments as of 2024: each network's own segments, the virtual
+ * operators' segments it carries (Mobile 1703/1705/1706 and 165, Unicom
+ * 1704/1707-1709, 167 and 171, Telecom 1700-1702 and 162), satellite 1349
+ * and 1740x with Telecom, and China Broadnet's 192. */
 static const char *const default_segments[SMS_OP_COUNT] = {
     ("134,135,136,137,138,139,147,148,150,151,152,157,158,159,172,178,182,183,184,187,188,"
-     "195,197,198,1703,1705,1706,165,192"),
+     "195,197,198,1703,1705,1706,165"),
     "130,131,132,145,146,155,156,166,167,171,175,176,185,186,196,1704,1707,1708,1709",
-    "133,149,153,162,173,174,177,180,181,189,190,191,193,199,1349,1700,1701,1702"};
+    "133,149,153,162,173,174,177,180,181,189,190,191,193,199,1349,1700,1701,1702",
+    "192"};
 
 void sms_segments_default(sms_segments *t)
 {
@@ -323,7 +327,7 @@ sms_operator sms_segments_lookup(const sms_segments *t, const char *mobile)
     return best;
 }
 
-static const char *const op_names[SMS_OP_COUNT] = {"mobile", "unicom", "telecom"};
+static const char *const op_names[SMS_OP_COUNT] = {"mobile", "unicom", "telecom", "broadnet"};
 
 const char *sms_operator_name(sms_operator op)
 {

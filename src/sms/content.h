@@ -71,7 +71,8 @@ typedef enum sms_operator {
     SMS_OP_MOBILE = 0,  /* China Mobile */
     SMS_OP_UNICOM = 1,  /* China Unicom */
     SMS_OP_TELECOM = 2, /* China Telecom */
-    SMS_OP_COUNT = 3
+    SMS_OP_BROADNET = 3, /* China Broadnet (192) */
+    SMS_OP_COUNT = 4
 } sms_operator;
 
 #define SMS_SEGMENTS_MAX 256
@@ -92,7 +93,8 @@ int sms_segments_set(sms_segments *t, sms_operator op, const char *list, char *e
                      size_t errlen);
 /* Operator of an 11-digit number, or SMS_OP_NONE. */
 sms_operator sms_segments_lookup(const sms_segments *t, const char *mobile);
-/* "mobile", "unicom", "telecom"; parse returns SMS_OP_NONE when unknown. */
+/* "mobile", "unicom", "telecom", "broadnet"; parse returns SMS_OP_NONE when
+ * unknown. */
 const char *sms_operator_name(sms_operator op);
 sms_operator sms_operator_parse(const char *name);
 

@@ -74,6 +74,7 @@ typedef struct link {
     dispatch *d;
     char name[33];
     int operators;
+    int fallback;
     carrier_client *c;
     int up;
 } link;
@@ -518,16 +519,19 @@ static void load(dispatch *d)
 
 /* ---- sending ---- */
 
+/* A link of op's carrier (one that is up first); when no link lists op, a
+ * fallback link ([carrier NAME] fallback = yes) in the same way. */
 static link *link_for(dispatch *d, int op)
 {
     link *any = NULL;
-    for (int i = 0; i < d->n_links; i++)
-        if (d->links[i].operators & (1 << op)) {
-            if (d->links[i].up > 0)
-                return &d->links[i];
-            if (any == NULL)
-                any = &d->links[i];
-        }
+    for (int pass = 0; pass < 2 && any == NULL; pass++)
+        for (int i = 0; i < d->n_links; i++)
+            if (pass == 0 ? (d->links[i].operators & (1 << op)) != 0 : d->links[i].fallback) {
+                if (d->links[i].up > 0)
+                    return &d->links[i];
+                if (any == NULL)
+                    any = &d->links[i];
+            }
     return any;
 }
 
@@ -937,6 +941,7 @@ int dispatch_new(struct event_base *base, const sms_config *cfg, queue *q, acct_
         carrier_callbacks cb = {on_submit_result, on_report, on_mo, on_link, on_clog, l};
         snprintf(l->name, sizeof(l->name), "%s", k->name);
         l->operators = k->operators;
+        l->fallback = k->fallback;
         l->d = d;
         l->c = carrier_client_new(base, &cc, &cb);
         if (l->c == NULL) {

@@ -22,7 +22,7 @@ SAMPLE = {
     "cmpp_version": "0x30", "fee_user_type": "2", "fee_type": "01", "fee_code": "000000",
     "src_ton": "0", "src_npi": "0", "dst_ton": "1", "dst_npi": "1", "smpp_msgid_type": "1",
     "corp_id": "12345", "node_id": "3002012345", "listen": "127.0.0.1:0",
-    "gw_login": "smg", "gw_password": "smgpass",
+    "gw_login": "smg", "gw_password": "smgpass", "fallback": "yes",
 }
 REQUIRED = ["protocol", "host", "port", "account", "secret", "src_addr", "operators"]
 SGIP_REQUIRED = ["listen", "gw_login", "gw_password"]

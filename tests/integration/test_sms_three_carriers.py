@@ -37,3 +37,34 @@ def test_batch_of_three_carriers_leaves_by_three_protocols(harness):
            for name, sim in (("cm", cm), ("cu", cu), ("ct", ct))}
     assert got == {"cm": ["13800138000"], "cu": ["8613012345678"], "ct": ["13312345678"]}
     assert cu.stats()["callback_logins"] == 1  # the Unicom reports came back on the listener
+
+
+def test_broadnet_and_unlisted_carriers_go_to_the_fallback_else_code_12(harness):
+    cm = harness.sim("cmpp")
+    ct = harness.sim("smgp", "--account", "hrss0001", "--secret", "smgpsecret")
+    s = harness.sms(extra=(
+        f"[carrier cm]\nprotocol = cmpp30\nhost = 127.0.0.1\nport = {cm.port}\n"
+        "account = 900001\nsecret = 888888\nsrc_addr = 10658012333\noperators = mobile\n"
+        f"[carrier ct]\nprotocol = smgp30\nhost = 127.0.0.1\nport = {ct.port}\n"
+        "account = hrss0001\nsecret = smgpsecret\nsrc_addr = 1065900012333\n"
+        "operators = telecom\nfallback = yes\n"))
+    s.add_account("app1")
+    s.wait_log("event=carrier_link carrier=cm up=1", WAIT)
+    s.wait_log("event=carrier_link carrier=ct up=1", WAIT)
+    # China Broadnet (192) and China Unicom have no link of their own: the
+    # fallback takes them; a virtual operator's 165 number is Mobile's
+    r = s.send(mobile="19212345678,13012345678,16512345678,13312345678", content="通知")
+    assert [x["code"] for x in r["results"]] == [1, 1, 1, 1]
+    wait_states(s, [x["msgId"] for x in r["results"]], "delivered")
+    assert sorted(x["dests"][0] for x in ct.control(cmd="submits")["submits"]) == \
+        ["13012345678", "13312345678", "19212345678"]
+    assert [x["dests"][0] for x in cm.control(cmd="submits")["submits"]] == ["16512345678"]
+
+
+def test_broadnet_without_a_link_gets_code_12(harness):
+    s = harness.sms(extra=(
+        "[carrier cm]\nprotocol = cmpp30\nhost = 127.0.0.1\nport = 9\naccount = 901234\n"
+        "secret = x\nsrc_addr = 10658012333\noperators = mobile, unicom, telecom\n"))
+    s.add_account("app1")
+    r = s.send(mobile="13800138000,19212345678", content="x")
+    assert [x["code"] for x in r["results"]] == [1, 12]

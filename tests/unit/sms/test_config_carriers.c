@@ -1,6 +1,8 @@
 /*
  * tests/unit/sms/test_config_carriers.c - [carrier NAME] sections of the
- * four protocols: SGIP and SMGP links are read with their own keys, and a
+ * four protocols: SGIP and SMGP links are read with their own keys; the
+ * built-in segment table knows China Broadnet and the virtual operators'
+ * segments, and a fallback link serves every operator; and a
  * login or submit field longer than its protocol carries (which would be
  * cut short on the wire, so that the login fails for ever) is refused at
  * load with the field and its limit.
@@ -85,10 +87,32 @@ static void fields_longer_than_the_wire_refused(void **state)
     sms_config_free(&c);
 }
 
+static void broadnet_virtual_operators_and_fallback(void **state)
+{
+    (void)state;
+    sms_segments t;
+    sms_segments_default(&t);
+    assert_int_equal(sms_segments_lookup(&t, "19212345678"), SMS_OP_BROADNET);
+    assert_int_equal(sms_segments_lookup(&t, "16512345678"), SMS_OP_MOBILE);  /* virtual */
+    assert_int_equal(sms_segments_lookup(&t, "17071234567"), SMS_OP_UNICOM);  /* virtual */
+    assert_int_equal(sms_segments_lookup(&t, "16212345678"), SMS_OP_TELECOM); /* virtual */
+    assert_int_equal(sms_segments_lookup(&t, "17001234567"), SMS_OP_TELECOM); /* virtual */
+    assert_int_equal(sms_operator_parse("broadnet"), SMS_OP_BROADNET);
+    sms_config c;
+    char err[SMS_CONFIG_ERR_MAX];
+    assert_int_equal(parse(&c, BASE LINK("cmpp30", "900001", "s"), err), 0);
+    assert_int_equal(sms_config_operators_served(&c), 1 << SMS_OP_UNICOM);
+    sms_config_free(&c);
+    assert_int_equal(parse(&c, BASE LINK("cmpp30", "900001", "s") "fallback = yes\n", err), 0);
+    assert_int_equal(sms_config_operators_served(&c), (1 << SMS_OP_COUNT) - 1);
+    sms_config_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(sgip_and_smgp_links),
+        cmocka_unit_test(broadnet_virtual_operators_and_fallback),
         cmocka_unit_test(fields_longer_than_the_wire_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
