@@ -42,7 +42,7 @@ static void conform_usage(FILE *f)
             "vendor. node/provider send well-formed requests and every violation a receiver\n"
             "can detect, and judge each answer clause by clause; serve is a reference\n"
             "node and provider that a caller points at, judging each request it receives.\n"
-            "Each check names its clause and the reading of docs/conformance.md it relies\n"
+            "Each check names its clause and the decision of docs/design.md it relies\n"
             "on; where the standard is ambiguous an answer that reads it otherwise is\n"
             "'differs', not 'fail'.\n"
             "\n"

@@ -4,8 +4,8 @@
  * (conform_serve_run), whatever their vendor.
  *
  * Every check records one result: the clause of the standard it tests, a
- * stable id, what it checked, the reading of docs/conformance.md
- * ("Interpretations") it relies on, and a verdict: pass, fail (the standard's
+ * stable id, what it checked, the reading of docs/design.md
+ * (a numbered decision) it relies on, and a verdict: pass, fail (the standard's
  * text is broken), differs (the standard is ambiguous and the peer reads it
  * otherwise than hrss: both readings are shown) or skip (not applicable, or
  * not asked for). Results become a terminal summary, JSON and a one-page

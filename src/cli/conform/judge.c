@@ -20,12 +20,12 @@
 static const char *const reading_text[] = {
     "hrss's reading",
     "the peer signs the header without the nonce; hrss reads: the nonce travels as header "
-    "field nonce and is signed with the rest (interpretation 1)",
+    "field nonce and is signed with the rest (design.md decision 1)",
     "the peer signs the time under the key timestamp (table 1's spelling) while the header "
     "says serviceReqTime; hrss reads: each field signed under the key it travels with "
-    "(interpretation 1)",
+    "(design.md decision 1)",
     "the peer writes signatures in uppercase hex; hrss reads: lowercase hex, as the "
-    "standard's example (interpretation 2)",
+    "standard's example (design.md decision 2)",
 };
 
 const char *cf_sign_reading_text(cf_sign_reading rd)
@@ -98,7 +98,7 @@ cf_verdict cf_judge_signature(const json_t *header, const hrss_sig_key *k, char 
         if (holds_with(header, &plain, sig, CF_SIGN_HRSS)) {
             snprintf(detail, n,
                      "signature is plain SM3 of the canonical string, where HMAC-SM3 was "
-                     "agreed: anyone can compute it, it proves no identity (interpretation 2)");
+                     "agreed: anyone can compute it, it proves no identity (design.md decision 2)");
             return CF_FAIL;
         }
     }
@@ -193,7 +193,7 @@ static cf_verdict judge_sm4(const char *text, hrss_text_encoding enc, const char
                 v = CF_DIFFERS;
                 snprintf(detail, n,
                          "ciphertext in %s%s where the grant says %s; hrss reads: Base64 by "
-                         "default, lowercase hex selectable per grant (interpretation 4)",
+                         "default, lowercase hex selectable per grant (design.md decision 4)",
                          upper ? "uppercase " : "", enc_name(order[i]), enc_name(enc));
             }
         }
@@ -221,10 +221,10 @@ static cf_verdict judge_sm4(const char *text, hrss_text_encoding enc, const char
         end--;
     if (end < firstlen && plain_object(raw, end, NULL, detail, n) == CF_PASS)
         snprintf(detail, n,
-                 "SM4 padding is zero bytes, not PKCS#7 (interpretation 4: PKCS#7, as "
+                 "SM4 padding is zero bytes, not PKCS#7 (design.md decision 4: PKCS#7, as "
                  "OpenSSL and GM/T 0002 implementations do)");
     else if (plain_object(raw, firstlen, NULL, detail, n) == CF_PASS)
-        snprintf(detail, n, "SM4 without padding: PKCS#7 padding expected (interpretation 4)");
+        snprintf(detail, n, "SM4 without padding: PKCS#7 padding expected (design.md decision 4)");
     else
         snprintf(detail, n, "does not decrypt with the grant's SM4 key (SM4-ECB, PKCS#7)");
     explicit_bzero(raw, firstlen);
@@ -255,7 +255,7 @@ static cf_verdict judge_sm2(const char *text, hrss_text_encoding enc, const hrss
     }
     snprintf(detail, n,
              "does not decrypt with the recipient's SM2 private key in any order (C1C3C2, "
-             "C1C2C3, DER); note: SM2 cannot encrypt with a private key (interpretation 5)");
+             "C1C2C3, DER); note: SM2 cannot encrypt with a private key (design.md decision 5)");
     for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
         if (hrss_sm2_decrypt(k, ct, ctlen, forms[i].f, &pt, &ptlen, NULL) != HRSS_OK)
             continue;
@@ -263,7 +263,7 @@ static cf_verdict judge_sm2(const char *text, hrss_text_encoding enc, const hrss
         if (v == CF_PASS && i > 0) {
             snprintf(detail, n,
                      "SM2 ciphertext in %s order; hrss reads: C1C3C2 (GM/T 0003-2012), "
-                     "C1C2C3 and DER selectable per grant (interpretation 5)",
+                     "C1C2C3 and DER selectable per grant (design.md decision 5)",
                      forms[i].name);
             v = CF_DIFFERS;
         } else if (v == CF_PASS)

@@ -317,14 +317,16 @@ static char *report_html(const cf_report *r)
     html_text(&b, r->mode);
     html_raw(&b, ": ");
     html_text(&b, r->target);
-    html_raw(&b, " &mdash; ");
-    html_text(&b, r->started);
+    const char *t = r->started; /* YYYYMMDDHHMISS, shown as YYYY-MM-DD HH:MI:SS */
+    snprintf(line, sizeof(line), " &mdash; %.4s-%.2s-%.2s %.2s:%.2s:%.2s", t, t + 4, t + 6, t + 8,
+             t + 10, t + 12);
+    html_raw(&b, line);
     snprintf(line, sizeof(line),
              " (CST)</p>\n<p><span class=\"pass\">%zu 通过 pass</span>, "
              "<span class=\"fail\">%zu 不符合 fail</span>, <span class=\"differs\">%zu "
              "与 hrss 的解读不同 differs</span>, <span class=\"skip\">%zu 跳过 skip</span></p>\n"
              "<p>“differs”: the standard is ambiguous here and the peer reads it otherwise "
-             "than hrss (docs/conformance.md, Interpretations); both readings are shown. "
+             "than hrss (docs/design.md, the numbered decisions); both readings are shown. "
              "Secrets, keys and personal numbers are redacted.</p>\n",
              cf_count(r, CF_PASS), cf_count(r, CF_FAIL), cf_count(r, CF_DIFFERS),
              cf_count(r, CF_SKIP));

@@ -165,13 +165,13 @@ static void judge(sctx *s, struct evhttp_request *req, hrss_envelope *e)
     const char *title = "serviceReqId: the caller's system code + YYYYMMDD + 9 digits, new";
     if (strncmp(rid, app, 11) != 0) {
         snprintf(d, sizeof(d), "serviceReqId %.11s... is not made from appCode %s (5.3)", rid, app);
-        add(s, "5.3", "serviceReqId", title, "interpretation 6", CF_FAIL, d);
+        add(s, "5.3", "serviceReqId", title, "design.md decision 6", CF_FAIL, d);
     } else if (seen_req_id(s, rid)) {
         snprintf(d, sizeof(d), "serviceReqId %s was sent before (table 1: 请求流水号不能重复)",
                  rid);
-        add(s, "5.3", "serviceReqId", title, "interpretation 6", CF_FAIL, d);
+        add(s, "5.3", "serviceReqId", title, "design.md decision 6", CF_FAIL, d);
     } else
-        add(s, "5.3", "serviceReqId", title, "interpretation 6", CF_PASS, "well-formed and new");
+        add(s, "5.3", "serviceReqId", title, "design.md decision 6", CF_PASS, "well-formed and new");
     /* the time */
     int64_t when = 0, now = (int64_t)time(NULL);
     title = "serviceReqTime: China Standard Time, within 15 minutes";
@@ -179,36 +179,36 @@ static void judge(sctx *s, struct evhttp_request *req, hrss_envelope *e)
     long long off = (long long)(when - now);
     int time_ok = off >= -WINDOW_SEC && off <= WINDOW_SEC;
     if (time_ok)
-        add(s, "7.1.1.2", "time", title, "interpretation 3", CF_PASS, "within the window");
+        add(s, "7.1.1.2", "time", title, "design.md decisions 3 and 11", CF_PASS, "within the window");
     else {
         long long a = off < 0 ? -off : off;
         snprintf(d, sizeof(d), "serviceReqTime %s is %lld s %s the kit's clock%s", rtime, a,
                  off < 0 ? "behind" : "ahead of",
                  off < 0 && (a + 900) / 3600 == 8 ? ": UTC instead of China Standard Time?" : "");
-        add(s, "7.1.1.2", "time", title, "interpretation 3", CF_FAIL, d);
+        add(s, "7.1.1.2", "time", title, "design.md decisions 3 and 11", CF_FAIL, d);
     }
     /* the nonce's form */
     title = "nonce: header field nonce, 24 random characters";
     int nonce_ok = 0;
     if (o->verify.profile == HRSS_SIG_NONE)
-        add(s, "7.1.1.2", "nonce", title, "interpretation 1", CF_SKIP,
+        add(s, "7.1.1.2", "nonce", title, "design.md decision 1", CF_SKIP,
             "the caller's profile is none: no nonce asked for");
     else if (nonce == NULL)
-        add(s, "7.1.1.2", "nonce", title, "interpretation 1", CF_DIFFERS,
+        add(s, "7.1.1.2", "nonce", title, "design.md decision 1", CF_DIFFERS,
             "no header field nonce; 7.1.1.2 adds a nonce to the signed string without saying "
             "where it travels, hrss reads: header field nonce");
     else if (hrss_nonce_check(nonce, strlen(nonce), &err) != HRSS_OK)
-        add(s, "7.1.1.2", "nonce", title, "interpretation 1", CF_FAIL, err.msg);
+        add(s, "7.1.1.2", "nonce", title, "design.md decision 1", CF_FAIL, err.msg);
     else {
         nonce_ok = 1;
-        add(s, "7.1.1.2", "nonce", title, "interpretation 1", CF_PASS, "24 characters");
+        add(s, "7.1.1.2", "nonce", title, "design.md decision 1", CF_PASS, "24 characters");
     }
     /* the signature: judged by judge.c, answered as hrss verifies */
     int sig_ok = 1;
     if (o->verify.profile != HRSS_SIG_NONE) {
         cf_verdict v = cf_judge_signature(h, &o->verify, d, sizeof(d));
         add(s, "7.1.1.2", "signature", "the header signature under the caller's profile",
-            "interpretations 1 and 2", v, d);
+            "design.md decisions 1 and 2", v, d);
         sig_ok = hrss_envelope_verify(e, &o->verify, NULL) == HRSS_OK;
     }
     if (!time_ok || !sig_ok || (o->verify.profile != HRSS_SIG_NONE && !nonce_ok)) {
@@ -224,18 +224,18 @@ static void judge(sctx *s, struct evhttp_request *req, hrss_envelope *e)
         int rc = hrss_replay_check(s->nonces, app, strlen(app), nonce, strlen(nonce), now, &err);
         title = "a nonce used once in 15 minutes";
         if (rc != HRSS_OK) {
-            add(s, "7.1.1.2", "replay", title, "interpretation 3", CF_FAIL,
+            add(s, "7.1.1.2", "replay", title, "design.md decision 3", CF_FAIL,
                 "the nonce was used before within 15 minutes (7.1.1.2 note 1)");
             reply_envelope(s, req, e, HRSS_COMM_SIGNATURE, "nonce replayed", NULL);
             return;
         }
-        add(s, "7.1.1.2", "replay", title, "interpretation 3", CF_PASS, "first use");
+        add(s, "7.1.1.2", "replay", title, "design.md decision 3", CF_PASS, "first use");
     }
     /* the body */
     json_t *plain = NULL;
     cf_verdict v = cf_judge_cipher(hrss_envelope_body(e), o->cipher, o->encoding, o->sm4_key,
                                    o->own_sm2, &plain, d, sizeof(d));
-    add(s, "7.1.1.1", "cipher", "the body under the grant's profile", "interpretations 4 and 5", v,
+    add(s, "7.1.1.1", "cipher", "the body under the grant's profile", "design.md decisions 4 and 5", v,
         d);
     if (v != CF_PASS) {
         json_decref(plain);
@@ -307,11 +307,11 @@ static void on_request(struct evhttp_request *req, void *arg)
     hrss_error err;
     if (hrss_envelope_parse(text, len, HRSS_ENV_REQUEST, &e, on_violation, &vs, &err) != HRSS_OK) {
         add(s, "6.2.1.2", "form", "request envelope: fields, lengths and formats of table 1",
-            "interpretation 7", CF_FAIL, vs.used ? vs.text : err.msg);
+            "design.md decision 7", CF_FAIL, vs.used ? vs.text : err.msg);
         reply_error(req, err.code == HRSS_ETOOBIG ? 413 : 400, "bad_envelope", err.msg);
     } else {
         add(s, "6.2.1.2", "form", "request envelope: fields, lengths and formats of table 1",
-            "interpretation 7", CF_PASS, "every field of table 1 present and well-formed");
+            "design.md decision 7", CF_PASS, "every field of table 1 present and well-formed");
         judge(s, req, e);
     }
     hrss_envelope_free(e);

@@ -5,7 +5,7 @@
  * envelope (table 2), the echo of the request's ids, commStatus (6.2.1.3),
  * its signature (7.1.1.2) and its cipher (7.1.1.1), and for providers the
  * shapes of 6.2.2. Expected answers follow hrss's readings (docs/
- * conformance.md); another answer where the standard leaves room is
+ * design.md, by decision number); another answer where the standard leaves room is
  * "differs", an answer the text forbids (a replay accepted, a request
  * answered with another's id) is "fail".
  */
@@ -255,7 +255,7 @@ static void judge_refusal(tctx *t, const expect *e, const json_t *reqh, const ex
         } else {
             snprintf(d, sizeof(d),
                      "answered HTTP %ld; hrss answers a request it can parse with a response "
-                     "envelope, commStatus %s (interpretation 7)",
+                     "envelope, commStatus %s (design.md decision 7)",
                      x->http, e->want);
             add(t, e->clause, e->id, e->title, e->reading, CF_DIFFERS, x, d);
         }
@@ -291,7 +291,7 @@ static void judge_refusal(tctx *t, const expect *e, const json_t *reqh, const ex
         snprintf(d, sizeof(d),
                  "refused with a response envelope, commStatus %s (%s); hrss reads: a request "
                  "that cannot be parsed gets HTTP 4xx and a JSON error, since its header cannot "
-                 "be echoed (interpretation 7)",
+                 "be echoed (design.md decision 7)",
                  st, msg != NULL ? msg : "no msg");
         add(t, e->clause, e->id, e->title, e->reading, CF_DIFFERS, x, d);
     } else if (strcmp(st, e->want) == 0) {
@@ -391,7 +391,7 @@ static int judge_good(tctx *t, const char *label, const hrss_envelope *req, cons
         snprintf(d, sizeof(d), "HTTP %ld%s", x->http,
                  x->header == NULL ? ", no response envelope" : "");
         add(t, "6.2.1.3", ID("answer"), "a well-formed request gets a response envelope",
-            "interpretation 7", CF_FAIL, x, d);
+            "design.md decision 7", CF_FAIL, x, d);
         return 0;
     }
     /* table 2, strictly */
@@ -400,11 +400,11 @@ static int judge_good(tctx *t, const char *label, const hrss_envelope *req, cons
     if (hrss_envelope_parse(x->resp, x->resplen, HRSS_ENV_RESPONSE, &resp, NULL, NULL, &err) ==
         HRSS_OK)
         add(t, "6.2.1.3", ID("form"), "response envelope: fields, lengths and formats of table 2",
-            "lengths are limits in characters (interpretation 7)", CF_PASS, NULL,
+            "lengths are limits in characters (design.md decision 7)", CF_PASS, NULL,
             "every field of table 2 present and well-formed");
     else
         add(t, "6.2.1.3", ID("form"), "response envelope: fields, lengths and formats of table 2",
-            "lengths are limits in characters (interpretation 7)", CF_FAIL, x, err.msg);
+            "lengths are limits in characters (design.md decision 7)", CF_FAIL, x, err.msg);
     hrss_envelope_free(resp);
     /* ids echoed */
     if (echo_problems(reqh, x->header, d, sizeof(d)))
@@ -429,50 +429,50 @@ static int judge_good(tctx *t, const char *label, const hrss_envelope *req, cons
     const char *title = "serviceResId: system code + YYYYMMDD + 9 digits, never repeated";
     if (rid == NULL || hrss_id_check(rid, strlen(rid), &err) != HRSS_OK) {
         snprintf(d, sizeof(d), "%s", rid == NULL ? "serviceResId missing" : err.msg);
-        add(t, "5.3", ID("serviceResId"), title, "interpretation 6", CF_FAIL, x, d);
+        add(t, "5.3", ID("serviceResId"), title, "design.md decision 6", CF_FAIL, x, d);
     } else if (seen_resid(t, rid)) {
         snprintf(d, sizeof(d), "serviceResId %s was already given to another answer", rid);
-        add(t, "5.3", ID("serviceResId"), title, "interpretation 6", CF_FAIL, x, d);
+        add(t, "5.3", ID("serviceResId"), title, "design.md decision 6", CF_FAIL, x, d);
     } else if (o->provider && strncmp(rid, o->service, 11) != 0) {
         snprintf(d, sizeof(d),
                  "serviceResId %.11s... is not from the provider's system code "
                  "%.11s (5.3: the provider makes it from its own code)",
                  rid, o->service);
-        add(t, "5.3", ID("serviceResId"), title, "interpretation 6", CF_FAIL, x, d);
+        add(t, "5.3", ID("serviceResId"), title, "design.md decision 6", CF_FAIL, x, d);
     } else
-        add(t, "5.3", ID("serviceResId"), title, "interpretation 6", CF_PASS, NULL,
+        add(t, "5.3", ID("serviceResId"), title, "design.md decision 6", CF_PASS, NULL,
             "well-formed and new");
     /* serviceResTime, China Standard Time */
     const char *rt = hget(x->header, "serviceResTime");
     int64_t when = 0;
     title = "serviceResTime: YYYYMMDDHH24MISS, China Standard Time, now";
     if (rt == NULL || hrss_time_parse(rt, strlen(rt), &when, &err) != HRSS_OK) {
-        add(t, "6.2.1.3", ID("serviceResTime"), title, "interpretation 3", CF_FAIL, x,
+        add(t, "6.2.1.3", ID("serviceResTime"), title, "design.md decision 11", CF_FAIL, x,
             rt == NULL ? "serviceResTime missing" : err.msg);
     } else {
         long long off = (long long)(when - (int64_t)time(NULL));
         if (off >= -WINDOW_SEC && off <= WINDOW_SEC)
-            add(t, "6.2.1.3", ID("serviceResTime"), title, "interpretation 3", CF_PASS, NULL,
+            add(t, "6.2.1.3", ID("serviceResTime"), title, "design.md decision 11", CF_PASS, NULL,
                 "within 15 minutes of the kit's clock");
         else {
             long long h = (off < 0 ? -off : off) + 900;
             snprintf(d, sizeof(d), "serviceResTime %s is %lld s %s the kit's clock%s", rt,
                      off < 0 ? -off : off, off < 0 ? "behind" : "ahead of",
                      off < 0 && h / 3600 == 8 ? ": UTC instead of China Standard Time?" : "");
-            add(t, "6.2.1.3", ID("serviceResTime"), title, "interpretation 3", CF_FAIL, x, d);
+            add(t, "6.2.1.3", ID("serviceResTime"), title, "design.md decision 11", CF_FAIL, x, d);
         }
     }
     /* the answer's signature */
     title = "the answer's header signature";
     if (!ok && hget(x->header, "signature") == NULL)
-        add(t, "7.1.1.2", ID("signature"), title, "interpretation 2", CF_SKIP, NULL,
+        add(t, "7.1.1.2", ID("signature"), title, "design.md decision 2", CF_SKIP, NULL,
             "a refusal without a body, unsigned (nodes do not sign their refusals: client.h)");
     else if (o->verify.profile == HRSS_SIG_NONE)
-        add(t, "7.1.1.2", ID("signature"), title, "interpretation 2", CF_SKIP, NULL,
+        add(t, "7.1.1.2", ID("signature"), title, "design.md decision 2", CF_SKIP, NULL,
             "no --response-profile given: answers not checked");
     else {
         cf_verdict v = cf_judge_signature(x->header, &o->verify, d, sizeof(d));
-        add(t, "7.1.1.2", ID("signature"), title, "interpretations 1 and 2", v, x, d);
+        add(t, "7.1.1.2", ID("signature"), title, "design.md decisions 1 and 2", v, x, d);
     }
     /* the answer's cipher, and the shape of what it holds */
     if (!ok)
@@ -481,7 +481,7 @@ static int judge_good(tctx *t, const char *label, const hrss_envelope *req, cons
     cf_verdict v = cf_judge_cipher(json_object_get(x->doc, "body"), o->cipher, o->encoding,
                                    o->sm4_key, o->own_sm2, &plain, d, sizeof(d));
     add(t, "7.1.1.1", ID("cipher"), "the answer's body under the grant's profile",
-        "interpretations 4 and 5", v, x, d);
+        "design.md decisions 4 and 5", v, x, d);
     if (plain != NULL && o->provider)
         judge_shape(t, label, s, rows, plain, x);
     json_decref(plain);
@@ -518,7 +518,7 @@ static void probe_signing(tctx *t, const char *service, hrss_envelope **e, exch 
         if (answered(&y, "00")) {
             cf_add(t->r, "7.1.1.2", "signature.reading",
                    "the receiver verifies signatures as hrss reads 7.1.1.2",
-                   "interpretations 1 and 2", CF_DIFFERS, x->req, x->resp,
+                   "design.md decisions 1 and 2", CF_DIFFERS, x->req, x->resp,
                    "%s: the request signed as hrss reads it was refused 30, the same signed "
                    "its way was served; the checks after this one sign its way",
                    cf_sign_reading_text(v));
@@ -677,7 +677,7 @@ static void check_signatures(tctx *t)
     const char *left = "a provider behind a node may leave this to the node (provider.h); "
                        "--standalone when it is reachable without one";
     if (o->sign.profile == HRSS_SIG_NONE) {
-        cf_add(t->r, "7.1.1.2", "signature", "signature checks", "interpretation 2", CF_SKIP, NULL,
+        cf_add(t->r, "7.1.1.2", "signature", "signature checks", "design.md decision 2", CF_SKIP, NULL,
                NULL, "the caller's profile is none: no signature to tamper with");
         return;
     }
@@ -695,11 +695,11 @@ static void check_signatures(tctx *t)
     refused(t, &e, o->service, o->area, time_plus_1s, 0);
     e.id = "signature.nonce_changed";
     e.title = "a nonce changed after signing is refused";
-    e.reading = "interpretation 1: the nonce is a header field and is signed";
+    e.reading = "design.md decision 1: the nonce is a header field and is signed";
     e.accepted = prov ? CF_SKIP : CF_DIFFERS;
     e.why_ok = prov ? left
                     : "the nonce is not part of the signed string here; hrss signs it as header "
-                      "field nonce (interpretation 1)";
+                      "field nonce (design.md decision 1)";
     refused(t, &e, o->service, o->area, new_nonce, 0);
     e.id = "signature.missing";
     e.title = "a request without a signature is refused";
@@ -710,7 +710,7 @@ static void check_signatures(tctx *t)
     refused(t, &e, o->service, o->area, drop_signature, 0);
     e.id = "nonce.missing";
     e.title = "a signed request without a nonce is refused";
-    e.reading = "interpretation 1: the nonce travels as header field nonce; commStatus 30";
+    e.reading = "design.md decision 1: the nonce travels as header field nonce; commStatus 30";
     e.why_ok = prov ? left
                     : "7.1.1.2 adds a nonce to the signed string but does not say where it "
                       "travels; hrss requires header field nonce";
@@ -723,7 +723,7 @@ static void check_signatures(tctx *t)
         e = (expect){"7.1.1.2",
                      "nonce.replay",
                      "the same request sent again is refused",
-                     "interpretation 3: a nonce once in 15 minutes per caller; replays are "
+                     "design.md decision 3: a nonce once in 15 minutes per caller; replays are "
                      "commStatus 30",
                      "30",
                      prov ? CF_SKIP : CF_FAIL,
@@ -747,14 +747,14 @@ static void check_signatures(tctx *t)
         }
     } else
         cf_add(t->r, "7.1.1.2", "nonce.replay", "the same request sent again is refused",
-               "interpretation 3", CF_SKIP, NULL, NULL,
+               "design.md decision 3", CF_SKIP, NULL, NULL,
                "the first request did not succeed, so its replay proves nothing");
     exch_free(&a);
     hrss_envelope_free(first);
     e = (expect){"7.1.1.2",
                  "time.stale",
                  "a request 20 minutes old (fresh nonce) is refused",
-                 "interpretation 3: request time within 15 minutes of the receiver's clock, "
+                 "design.md decisions 3 and 11: request time within 15 minutes of the receiver's clock, "
                  "else commStatus 30",
                  "30",
                  prov ? CF_SKIP : CF_DIFFERS,
@@ -819,7 +819,7 @@ static void check_malformed(tctx *t)
         expect ex = {"6.2.1.2",
                      bf[i].id,
                      bf[i].title,
-                     "interpretation 7: a request that cannot be parsed gets HTTP 4xx and a "
+                     "design.md decision 7: a request that cannot be parsed gets HTTP 4xx and a "
                      "JSON error",
                      "4xx",
                      CF_FAIL,
@@ -844,7 +844,7 @@ static void check_malformed(tctx *t)
     expect ex = {"5.2",
                  "json.syntax",
                  "text that is not JSON is refused",
-                 "interpretation 7: HTTP 4xx and a JSON error",
+                 "design.md decision 7: HTTP 4xx and a JSON error",
                  "4xx",
                  CF_FAIL,
                  "text that is not JSON was served"};
@@ -904,7 +904,7 @@ static void check_malformed(tctx *t)
         ex = (expect){"6.2.1.2",
                       "table1.body.length",
                       "a body over 100K characters is refused",
-                      "interpretation 7: 100K = 102,400 characters; HTTP 413",
+                      "design.md decision 7: 100K = 102,400 characters; HTTP 413",
                       "4xx",
                       CF_FAIL,
                       "a body over the limit of table 1 was served"};
@@ -946,7 +946,7 @@ static void check_access(tctx *t)
     e = (expect){"5.4",
                  "service.unknown",
                  "a service nobody publishes is refused",
-                 "docs/conformance.md node decisions: unknown service is commStatus 90 (other "
+                 "design.md decision 13: unknown service is commStatus 90 (other "
                  "error: routing, not permission)",
                  "90",
                  CF_FAIL,
@@ -956,7 +956,7 @@ static void check_access(tctx *t)
         e = (expect){"5.4",
                      "area.wrong",
                      "a service asked in another area is refused",
-                     "docs/conformance.md node decisions: wrong area is commStatus 90",
+                     "design.md decision 13: wrong area is commStatus 90",
                      "90",
                      CF_FAIL,
                      "served in an area that is not its provider's"};
