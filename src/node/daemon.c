@@ -114,7 +114,7 @@ static int h_registry_version(void *ctx, hserver_req *req, int worker)
     len = snprintf(body, sizeof(body),
                    "{\"generation\":%llu,\"version\":%lld,\"systems\":%d,\"services\":%d,"
                    "\"grants\":%d}\n",
-                   (unsigned long long)s->generation, (long long)s->version, s->n_systems,
+                   (unsigned long long)s->hold.generation, (long long)s->version, s->n_systems,
                    s->n_services, s->n_grants);
     hserver_reply(req, 200, "application/json", body, (size_t)len);
     return 200;
@@ -216,7 +216,7 @@ static void load_snapshot(node *n, const char *why)
     snapshot_holder_publish(&n->snaps, s);
     log_event(NODE_LOG_INFO, "registry_loaded",
               "reason=%s generation=%llu version=%lld systems=%d services=%d grants=%d", why,
-              (unsigned long long)s->generation, (long long)s->version, s->n_systems,
+              (unsigned long long)s->hold.generation, (long long)s->version, s->n_systems,
               s->n_services, s->n_grants);
 }
 

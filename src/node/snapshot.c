@@ -14,10 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+static void snapshot_free(holder_obj *o);
+
 snapshot *snapshot_new(void)
 {
     snapshot *s = xcalloc(1, sizeof(*s));
-    atomic_init(&s->refs, 1);
+    holder_obj_init(&s->hold, snapshot_free);
     return s;
 }
 
@@ -148,14 +150,20 @@ int snap_system_addr_allowed(const snap_system *sys, const struct sockaddr *addr
 
 snapshot *snapshot_ref(snapshot *s)
 {
-    atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed);
+    holder_obj_ref(&s->hold);
     return s;
 }
 
 void snapshot_unref(snapshot *s)
 {
-    if (s == NULL || atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) != 1)
-        return;
+    if (s != NULL)
+        holder_obj_unref(&s->hold);
+}
+
+/* hold is the first member: the snapshot is at the same address. */
+static void snapshot_free(holder_obj *o)
+{
+    snapshot *s = (snapshot *)o;
     for (int i = 0; i < s->n_systems; i++) {
         snap_system *y = &s->systems[i];
         free(y->name);
@@ -184,57 +192,35 @@ void snapshot_unref(snapshot *s)
 
 void snapshot_holder_init(snapshot_holder *h)
 {
-    pthread_mutex_init(&h->mu, NULL);
-    h->cur = NULL;
-    atomic_init(&h->generation, 0);
+    holder_init(h);
 }
 
 void snapshot_holder_destroy(snapshot_holder *h)
 {
-    snapshot_unref(h->cur);
-    h->cur = NULL;
-    pthread_mutex_destroy(&h->mu);
+    holder_destroy(h);
 }
 
 void snapshot_holder_publish(snapshot_holder *h, snapshot *s)
 {
-    pthread_mutex_lock(&h->mu);
-    snapshot *old = h->cur;
-    s->generation = atomic_load_explicit(&h->generation, memory_order_relaxed) + 1;
-    h->cur = s;
-    /* release: a reader that sees the new generation finds the new pointer */
-    atomic_store_explicit(&h->generation, s->generation, memory_order_release);
-    pthread_mutex_unlock(&h->mu);
-    snapshot_unref(old);
+    holder_publish(h, &s->hold);
 }
 
 snapshot *snapshot_holder_get(snapshot_holder *h)
 {
-    pthread_mutex_lock(&h->mu);
-    snapshot *s = h->cur ? snapshot_ref(h->cur) : NULL;
-    pthread_mutex_unlock(&h->mu);
-    return s;
+    return (snapshot *)holder_get(h);
 }
 
 uint64_t snapshot_holder_generation(snapshot_holder *h)
 {
-    return atomic_load_explicit(&h->generation, memory_order_acquire);
+    return holder_generation(h);
 }
 
 const snapshot *snapshot_view_get(snapshot_view *v, snapshot_holder *h)
 {
-    if (atomic_load_explicit(&h->generation, memory_order_acquire) != v->generation) {
-        snapshot *s = snapshot_holder_get(h);
-        snapshot_unref(v->s);
-        v->s = s;
-        v->generation = s ? s->generation : 0;
-    }
-    return v->s;
+    return (const snapshot *)holder_view_get(v, h);
 }
 
 void snapshot_view_release(snapshot_view *v)
 {
-    snapshot_unref(v->s);
-    v->s = NULL;
-    v->generation = 0;
+    holder_view_release(v);
 }

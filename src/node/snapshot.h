@@ -21,6 +21,7 @@
 #include <sys/socket.h>
 
 #include "common/cidr.h"
+#include "common/holder.h"
 #include "hrss/hrss.h"
 
 #define SNAP_MAX_UPSTREAMS 8
@@ -62,8 +63,7 @@ typedef struct snap_grant {
 } snap_grant;
 
 typedef struct snapshot {
-    atomic_int refs;
-    uint64_t generation; /* set by snapshot_holder_publish, 1, 2, ... */
+    holder_obj hold;     /* references; hold.generation set by snapshot_holder_publish */
     int64_t version;     /* the database's registry version (changes per import) */
     snap_system *systems;
     int n_systems;
@@ -100,11 +100,8 @@ const snap_grant *snapshot_grant(const snapshot *s, const char *caller, size_t c
  * one of the system's allowed networks. */
 int snap_system_addr_allowed(const snap_system *sys, const struct sockaddr *addr);
 
-typedef struct snapshot_holder {
-    pthread_mutex_t mu;
-    snapshot *cur;            /* holder's reference; NULL before the first publish */
-    _Atomic uint64_t generation;
-} snapshot_holder;
+/* The registry's holder and the workers' views (common/holder.h). */
+typedef holder snapshot_holder;
 
 void snapshot_holder_init(snapshot_holder *h);
 /* Drops the current snapshot (views must have been released first). */
@@ -118,10 +115,7 @@ snapshot *snapshot_holder_get(snapshot_holder *h);
 uint64_t snapshot_holder_generation(snapshot_holder *h);
 
 /* A thread's cached reference. Zero-initialise it; one thread only. */
-typedef struct snapshot_view {
-    snapshot *s;
-    uint64_t generation;
-} snapshot_view;
+typedef holder_view snapshot_view;
 
 /* The current snapshot, refreshed if the holder moved on; NULL before the
  * first publish. Valid until the next call on this view or its release. */

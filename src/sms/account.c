@@ -197,33 +197,31 @@ static void snap_free(acct_snap *s)
     free(s);
 }
 
+/* hold is the first member: the snapshot is at the same address. */
+static void snap_free_obj(holder_obj *o)
+{
+    snap_free((acct_snap *)o);
+}
+
 void acct_holder_init(acct_holder *h)
 {
-    pthread_mutex_init(&h->mu, NULL);
-    h->cur = NULL;
+    holder_init(h);
 }
 
 void acct_holder_destroy(acct_holder *h)
 {
-    acct_snap_put(h->cur);
-    h->cur = NULL;
-    pthread_mutex_destroy(&h->mu);
+    holder_destroy(h);
 }
 
 acct_snap *acct_snap_get(acct_holder *h)
 {
-    pthread_mutex_lock(&h->mu);
-    acct_snap *s = h->cur;
-    if (s != NULL)
-        atomic_fetch_add(&s->refs, 1);
-    pthread_mutex_unlock(&h->mu);
-    return s;
+    return (acct_snap *)holder_get(h);
 }
 
 void acct_snap_put(acct_snap *s)
 {
-    if (s != NULL && atomic_fetch_sub(&s->refs, 1) == 1)
-        snap_free(s);
+    if (s != NULL)
+        holder_obj_unref(&s->hold);
 }
 
 account *acct_find(acct_snap *s, const char *app)
@@ -270,12 +268,10 @@ const char *acct_sensitive_word(const acct_snap *s, const char *text, size_t len
 int acct_holder_reload(acct_holder *h, sqlite3 *db, char err[ACCT_ERR_MAX])
 {
     sqlite3_stmt *st = NULL;
-    acct_snap *s = calloc(1, sizeof(*s));
+    acct_snap *s = xcalloc(1, sizeof(*s));
     acct_snap *old = acct_snap_get(h);
     int rc = -1;
-    if (s == NULL)
-        xalloc_die();
-    atomic_init(&s->refs, 1);
+    holder_obj_init(&s->hold, snap_free_obj);
     if (db_exec(db, "BEGIN", err) != 0)
         goto done;
     if (sqlite3_prepare_v2(db, "SELECT count(*) FROM accounts", -1, &st, NULL) != SQLITE_OK ||
@@ -343,11 +339,7 @@ int acct_holder_reload(acct_holder *h, sqlite3 *db, char err[ACCT_ERR_MAX])
     sqlite3_finalize(st);
     st = NULL;
     db_exec(db, "COMMIT", err);
-    pthread_mutex_lock(&h->mu);
-    acct_snap *prev = h->cur;
-    h->cur = s;
-    pthread_mutex_unlock(&h->mu);
-    acct_snap_put(prev);
+    holder_publish(h, &s->hold);
     s = NULL;
     rc = 0;
     goto done;

@@ -23,6 +23,7 @@
 #include <sqlite3.h>
 
 #include "common/cidr.h"
+#include "common/holder.h"
 
 #define ACCT_APP_MAX 64
 #define ACCT_SIG_MAX_CHARS 20
@@ -53,7 +54,7 @@ typedef struct account {
 } account;
 
 typedef struct acct_snap {
-    atomic_int refs;
+    holder_obj hold; /* references (common/holder.h) */
     account *accts;
     int n;
     char **words;  /* sensitive words, lower-cased ASCII */
@@ -61,10 +62,7 @@ typedef struct acct_snap {
     int n_words;
 } acct_snap;
 
-typedef struct acct_holder {
-    pthread_mutex_t mu;
-    acct_snap *cur;
-} acct_holder;
+typedef holder acct_holder;
 
 /* ---- passwords and addresses ---- */
 

@@ -107,9 +107,9 @@ static void *reader(void *arg)
         if (s == NULL)
             continue;
         /* generations only move forward and every entry agrees with the tag */
-        if (s->generation < last)
+        if (s->hold.generation < last)
             abort();
-        last = s->generation;
+        last = s->hold.generation;
         char want[32];
         snprintf(want, sizeof(want), "tag-%lld", (long long)s->version);
         for (int i = 0; i < s->n_systems; i += 7) {
