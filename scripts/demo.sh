@@ -25,6 +25,7 @@ for b in "$hrss" "$node" "$provider" "$sms"; do
   [[ -x $b ]] || { echo "demo: $b is missing: run 'make' first" >&2; exit 1; }
 done
 rm -rf "$work"
+umask 077 # secrets, keys, the registry and sms.conf: for this user only
 mkdir -p "$work"
 export HRSS_STATE_DIR="$work/state"
 step=0

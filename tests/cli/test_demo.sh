@@ -24,6 +24,11 @@ fi
 if grep -F -f "$dir/ids" "$dir/demo/node.log" "$dir/demo/provider.log"; then
   echo "a full social security number reached a log"; exit 1
 fi
+# files holding secrets are for their owner only (they were 0644)
+for f in caller.secret registry.json sms.conf caller2.key provider.key; do
+  mode=$(stat -c %a "$dir/demo/$f")
+  [[ $mode == 600 ]] || { echo "demo/$f has mode $mode, not 600"; exit 1; }
+done
 # no process left behind
 sleep 0.2
 if pgrep -f "$dir/demo/node.conf" >/dev/null; then echo "node left running"; exit 1; fi
