@@ -1,5 +1,7 @@
 /*
- * person.c - social security numbers (GB 11643-1999 check character) and
+ * person.c - social security numbers (GB 11643-1999 check character; also
+ * residence permits of Hong Kong, Macao and Taiwan residents and foreign
+ * permanent resident ID cards, LD/T 6007 3.6) and
  * mainland mobile numbers, and their masked forms.
  */
 #include <string.h>
@@ -40,9 +42,18 @@ int hrss_ssn_check(const char *s, size_t len, hrss_error *err)
         return hrss__error(err, HRSS_EFORMAT, "length %zu, must be 18", len);
     if (!all_digits(s, 17))
         return hrss__error(err, HRSS_EFORMAT, "the first 17 characters must be digits");
+    /* LD/T 6007 3.6 note: the numbers of residence permits of Hong Kong,
+     * Macao and Taiwan residents (810000, 820000, 830000) and of the 2023
+     * foreign permanent resident ID card (9, then the province that issued
+     * it, the nationality, the birth date) work as citizens' numbers do,
+     * with the same check character. */
     int province = (s[0] - '0') * 10 + (s[1] - '0');
-    if (province < 11 || province > 82)
-        return hrss__error(err, HRSS_EFORMAT, "address code must start with a province (11-82)");
+    int issuer = (s[1] - '0') * 10 + (s[2] - '0');
+    if (!(province >= 11 && province <= 82) && memcmp(s, "830000", 6) != 0 &&
+        !(s[0] == '9' && issuer >= 11 && issuer <= 82))
+        return hrss__error(err, HRSS_EFORMAT,
+                           "address code must start with a province (11-82), 830000 or, for a "
+                           "foreign permanent resident, 9 and a province");
     rc = hrss__date_check(s + 6, err);
     if (rc != HRSS_OK || memcmp(s + 6, "1800", 4) < 0)
         return hrss__error(err, HRSS_EFORMAT, "characters 7-14 must be a date of birth YYYYMMDD");

@@ -75,6 +75,35 @@ static void test_ssn_rules(void **state)
     expect_ssn_bad("440524188001010015", "check character");
 }
 
+/* LD/T 6007 3.6 note: residence permits of Hong Kong, Macao and Taiwan
+ * residents and the 2023 foreign permanent resident card are accepted, with
+ * their check character; they used to be refused as "province". */
+static void test_ssn_permits_and_foreign_residents(void **state)
+{
+    (void)state;
+    static const char *const first17[] = {
+        "81000019900101123", /* Hong Kong resident's residence permit */
+        "82000019900101123", /* Macao */
+        "83000019900101123", /* Taiwan */
+        "91115619900101123", /* foreign permanent resident: Beijing, nationality 156 */
+        "94484019851231002", /* Guangdong, 840 */
+    };
+    char id[19];
+    hrss_error e;
+    for (size_t i = 0; i < sizeof(first17) / sizeof(first17[0]); i++) {
+        memcpy(id, first17[i], 17);
+        id[17] = hrss_ssn_check_char(first17[i]);
+        id[18] = '\0';
+        if (hrss_ssn_check(id, 18, &e) != HRSS_OK)
+            fail_msg("%s: %s", id, e.msg);
+        id[17] = id[17] == '0' ? '1' : '0'; /* a wrong check character still fails */
+        assert_int_equal(hrss_ssn_check(id, 18, &e), HRSS_EFORMAT);
+    }
+    memcpy(id, "83010019900101123", 17); /* 83 is a province code only as 830000 */
+    id[17] = hrss_ssn_check_char(id);
+    assert_int_equal(hrss_ssn_check(id, 18, &e), HRSS_EFORMAT);
+}
+
 static void test_ssn_mask(void **state)
 {
     (void)state;
@@ -123,6 +152,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_check_char_examples), cmocka_unit_test(test_ssn_valid),
         cmocka_unit_test(test_ssn_rules),           cmocka_unit_test(test_ssn_mask),
+        cmocka_unit_test(test_ssn_permits_and_foreign_residents),
         cmocka_unit_test(test_mobile),              cmocka_unit_test(test_mobile_mask),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
