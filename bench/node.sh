@@ -84,9 +84,11 @@ EOF
  "grants": [{"caller": "B100000KJGK", "service": "S110000Y70PYTjb", "expires": null,
    "revoked": false}]}
 EOF
-# a fresh node for each round: its nonce store starts empty, so the same
-# pre-signed requests serve every round
+# a fresh node for each round, its nonce journal (data/nonces) removed so
+# that its nonce store starts empty and the same pre-signed requests serve
+# every round (a restart alone now remembers them and answers 30)
 start_node() {
+  rm -rf "$tmp/data/nonces"
   "$build/hrss-node" --config "$tmp/node.conf" 2>>"$tmp/node.log" &
   node_pid=$!
   for _ in $(seq 100); do
