@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Refuses functions that are easy to misuse (STYLE.md, like curl's checksrc):
+# Refuses functions that are easy to misuse (docs/design.md, decision 23):
 # unbounded copies and formats, non-reentrant tokenising, unchecked number
 # parsing. Run from the top of the source tree; prints offenders, exits 1.
 set -euo pipefail

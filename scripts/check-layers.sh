@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Checks that layers point one way (STYLE.md, like Tor's .may_include):
+# Checks that layers point one way (docs/design.md, decision 23):
 #   common <- lib <- {store, net} <- daemon <- node;  common <- lib <- carrier;
 #   {store, net, daemon, carrier} <- sms;  common <- hrss (the SDK) <- {cli, demo}
 # A file in a layer may include headers of the layers listed for it only.
