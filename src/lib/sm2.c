@@ -4,18 +4,21 @@
  * the three ciphertext layouts peers use. LD/T 6008-2024 7.1.1.1 encrypts bodies with SM2;
  * docs/design.md decision 5 makes C1C3C2 the default and C1C2C3 and GM/T 0009 DER options.
  *
- * Every key, whatever its source, is rebuilt here from d and/or the public point with
- * EVP_PKEY_fromdata on an "SM2" context, after checking the point is on the curve and
- * 1 <= d <= n-2. So a key is always of type SM2 (never a plain "EC" key on the SM2 curve,
- * which OpenSSL would sign with ECDSA), and every later operation can trust it.
+ * OpenSSL reads and writes key files and PEM; the arithmetic is libhrss's own
+ * (sm2_field.c, sm2_curve.c: about ten times OpenSSL 3.0's generic curve code, constant
+ * time wherever a secret is involved). Every key, whatever its source, is rebuilt here
+ * from d and/or the public point after checking the point is on the curve and
+ * 1 <= d <= n-2; the key keeps d with (1 + d)^-1, the point with its odd multiples for
+ * verification, and Z_A of the default user ID, so a signature hashes only the message.
+ * Its EVP_PKEY (type SM2) serves PEM output only.
  *
- * OpenSSL 3.0 pitfalls handled here: its default SM2 user ID is empty, so the ID is always
- * set (default 1234567812345678); EVP_PKEY_encrypt speaks only GM/T 0009 DER, so raw forms
- * are converted through an ASN.1 template; it refuses to encrypt an empty message, so
- * hrss_sm2_encrypt refuses it too (HRSS_EINVAL) and a ciphertext with an empty C2 is
- * HRSS_EDECRYPT. Raw ciphertexts must carry the 04 prefix of C1.
+ * Interoperability kept from the OpenSSL-based version: the user ID defaults to
+ * 1234567812345678 (OpenSSL's own default is empty); an empty message is not encrypted
+ * (HRSS_EINVAL) and a ciphertext with an empty C2 is HRSS_EDECRYPT, as OpenSSL does; raw
+ * ciphertexts must carry the 04 prefix of C1; GM/T 0009 DER goes through an ASN.1 template.
  *
- * Thread use: an hrss_sm2_key is immutable once built; operations make their own contexts.
+ * Thread use: an hrss_sm2_key is immutable once built; operations keep their state on the
+ * stack.
  */
 #include <limits.h>
 #include <stdlib.h>
@@ -33,6 +36,7 @@
 #include <openssl/pem.h>
 
 #include "internal.h"
+#include "sm2_ec.h"
 
 #define SM2_FIELD_LEN 32
 #define SM2_POINT_LEN 65   /* 04 || X || Y */
@@ -41,9 +45,12 @@
 #define SM2_PEM_MAX (64 * 1024)
 
 struct hrss_sm2_key {
-    EVP_PKEY *pkey; /* type SM2, built by key_build() */
+    EVP_PKEY *pkey; /* type SM2, built by key_build(): PEM output */
     int has_priv;
     unsigned char pub[SM2_POINT_LEN]; /* uncompressed public point */
+    sm2_pub pt;                        /* the point, for sm2_curve.c */
+    sm2_priv priv;                     /* d, when has_priv */
+    unsigned char za_default[HRSS_SM3_LEN]; /* Z_A of the default user ID */
 };
 
 /* GM/T 0009 SM2 ciphertext: SEQUENCE { x INTEGER, y INTEGER, hash OCTET STRING,
@@ -86,10 +93,12 @@ static int key_build(const BIGNUM *d, const unsigned char *pub, size_t publen, h
     EVP_PKEY_CTX *pctx = NULL;
     EVP_PKEY *pkey = NULL;
     hrss_sm2_key *k = NULL;
-    unsigned char point[SM2_POINT_LEN];
+    unsigned char point[SM2_POINT_LEN], dbytes[SM2_FIELD_LEN], dpoint[SM2_POINT_LEN];
+    sm2_priv priv;
     int rc = HRSS_ECRYPTO;
 
     *out = NULL;
+    memset(&priv, 0, sizeof(priv));
     grp = EC_GROUP_new_by_curve_name(NID_sm2);
     bn = BN_CTX_secure_new();
     if (grp == NULL || bn == NULL) {
@@ -107,7 +116,10 @@ static int key_build(const BIGNUM *d, const unsigned char *pub, size_t publen, h
             rc = hrss__error(err, HRSS_EKEY, "SM2 private key: d out of range [1, n-2]");
             goto done;
         }
-        if (!EC_POINT_mul(grp, fromd, d, NULL, NULL, bn)) {
+        /* d*G by the constant-time comb of sm2_curve.c */
+        if (BN_bn2binpad(d, dbytes, SM2_FIELD_LEN) != SM2_FIELD_LEN ||
+            !hrss__sm2_priv_load(&priv, dbytes) || !hrss__sm2_mul_base(dpoint, dbytes) ||
+            EC_POINT_oct2point(grp, fromd, dpoint, sizeof(dpoint), bn) != 1) {
             rc = hrss__ossl_error(err, HRSS_ECRYPTO,
                             "SM2 private key: deriving the public point "
                             "failed");
@@ -168,9 +180,19 @@ static int key_build(const BIGNUM *d, const unsigned char *pub, size_t publen, h
     pkey = NULL;
     k->has_priv = d != NULL;
     memcpy(k->pub, point, sizeof(point));
+    k->priv = priv;
+    if (!hrss__sm2_pub_decode_vartime(&k->pt, point) ||
+        hrss_sm2_za(k, NULL, 0, k->za_default, NULL) != HRSS_OK) {
+        hrss_sm2_key_free(k);
+        k = NULL;
+        rc = hrss__error(err, HRSS_ECRYPTO, "SM2 key: preparing the public point failed");
+        goto done;
+    }
     *out = k;
     rc = HRSS_OK;
 done:
+    OPENSSL_cleanse(dbytes, sizeof(dbytes));
+    OPENSSL_cleanse(&priv, sizeof(priv));
     EVP_PKEY_free(pkey);
     EVP_PKEY_CTX_free(pctx);
     OSSL_PARAM_free(params); /* wipes the secure part holding d */
@@ -226,19 +248,30 @@ static int key_from_pkey(EVP_PKEY *src, hrss_sm2_key **out, hrss_error *err)
     return rc;
 }
 
+/* d uniform in [1, n-2] (random_scalar, defined with the signatures); d*G by the
+ * constant-time comb. */
+static int random_scalar(unsigned char k[32], int for_key);
+
 int hrss_sm2_key_generate(hrss_sm2_key **out, hrss_error *err)
 {
-    EVP_PKEY *pk;
+    unsigned char db[SM2_FIELD_LEN];
+    BIGNUM *d = NULL;
     int rc;
 
     if (out == NULL)
         return hrss__error(err, HRSS_EINVAL, "SM2 keygen: no output");
     *out = NULL;
-    pk = EVP_PKEY_Q_keygen(NULL, NULL, "SM2");
-    if (pk == NULL)
-        return hrss__ossl_error(err, HRSS_ECRYPTO, "SM2 key generation failed");
-    rc = key_from_pkey(pk, out, err);
-    EVP_PKEY_free(pk);
+    if (random_scalar(db, 1) != HRSS_OK)
+        return hrss__error(err, HRSS_ECRYPTO, "SM2 key generation: the random generator failed");
+    d = BN_secure_new();
+    if (d == NULL || BN_bin2bn(db, sizeof(db), d) == NULL) {
+        rc = hrss__ossl_error(err, HRSS_ENOMEM, "SM2 key generation: out of memory");
+        goto done;
+    }
+    rc = key_build(d, NULL, 0, out, err);
+done:
+    OPENSSL_cleanse(db, sizeof(db));
+    BN_clear_free(d);
     return rc;
 }
 
@@ -295,15 +328,10 @@ done:
 /* d as 32 big-endian bytes (the key must have a private part). */
 static int sm2_priv_bytes(const hrss_sm2_key *k, unsigned char out[SM2_FIELD_LEN])
 {
-    BIGNUM *d = BN_secure_new();
-    int rc = HRSS_ECRYPTO;
-
-    if (d != NULL && EVP_PKEY_get_bn_param(k->pkey, OSSL_PKEY_PARAM_PRIV_KEY, &d) == 1 &&
-        BN_bn2binpad(d, out, SM2_FIELD_LEN) == SM2_FIELD_LEN)
-        rc = HRSS_OK;
-    BN_clear_free(d);
-    ERR_clear_error();
-    return rc;
+    if (!k->has_priv)
+        return HRSS_EKEY;
+    hrss__sm2_u256_to_bytes(out, k->priv.d);
+    return HRSS_OK;
 }
 
 /*
@@ -512,33 +540,139 @@ static int check_id(const char **id, size_t *idlen, hrss_error *err)
     return HRSS_OK;
 }
 
-/* A digest-sign or digest-verify context for SM2 with SM3 and the user ID. The pkey
- * context stays the caller's to free, after the md context. */
-static int sigctx_new(const hrss_sm2_key *k, const char *id, size_t idlen, int sign,
-                      EVP_MD_CTX **mctx, EVP_PKEY_CTX **pctx, hrss_error *err)
+/* A uniformly random scalar: 1 <= k <= n - 1, or 1 <= k <= n - 2 for a private key
+ * (rejection sampling; a draw is refused with probability about 2^-32). */
+static int random_scalar(unsigned char k[SM2_FIELD_LEN], int for_key)
 {
-    *mctx = EVP_MD_CTX_new();
-    *pctx = EVP_PKEY_CTX_new_from_pkey(NULL, k->pkey, NULL);
-    if (*mctx == NULL || *pctx == NULL)
-        return hrss__ossl_error(err, HRSS_ENOMEM, "SM2: out of memory");
-    if (EVP_PKEY_CTX_set1_id(*pctx, id, (int)idlen) != 1)
-        return hrss__ossl_error(err, HRSS_ECRYPTO, "SM2: setting the user ID failed");
-    EVP_MD_CTX_set_pkey_ctx(*mctx, *pctx);
-    if ((sign ? EVP_DigestSignInit_ex(*mctx, NULL, "SM3", NULL, NULL, k->pkey, NULL)
-              : EVP_DigestVerifyInit_ex(*mctx, NULL, "SM3", NULL, NULL, k->pkey, NULL)) != 1)
-        return hrss__ossl_error(err, HRSS_ECRYPTO, "SM2: SM2-with-SM3 not available");
+    static const uint64_t one[4] = {1, 0, 0, 0};
+    uint64_t v[4], nm1[4];
+
+    hrss__sm2_sc_sub(nm1, hrss__sm2_n, one);
+    for (int tries = 0; tries < 16; tries++) {
+        if (hrss_random_bytes(k, SM2_FIELD_LEN) != HRSS_OK)
+            return HRSS_ECRYPTO;
+        hrss__sm2_u256_from_bytes(v, k);
+        if ((v[0] | v[1] | v[2] | v[3]) != 0 &&
+            hrss__sm2_u256_lt(v, for_key ? nm1 : hrss__sm2_n))
+            return HRSS_OK;
+    }
+    return HRSS_ECRYPTO;
+}
+
+/* e = SM3(Z_A || M); Z_A of the default ID comes from the key. */
+static int sm2_digest(const hrss_sm2_key *k, const char *id, size_t idlen, const void *msg,
+                      size_t len, unsigned char e[HRSS_SM3_LEN], hrss_error *err)
+{
+    unsigned char z[HRSS_SM3_LEN];
+    hrss_sm3_ctx *h;
+    int rc;
+
+    if (idlen == sizeof(HRSS_SM2_DEFAULT_ID) - 1 && memcmp(id, HRSS_SM2_DEFAULT_ID, idlen) == 0) {
+        memcpy(z, k->za_default, sizeof(z));
+    } else {
+        rc = hrss_sm2_za(k, id, idlen, z, err);
+        if (rc != HRSS_OK)
+            return rc;
+    }
+    h = hrss_sm3_new();
+    if (h == NULL)
+        return hrss__error(err, HRSS_ENOMEM, "SM2: SM3 not available");
+    rc = hrss_sm3_update(h, z, sizeof(z));
+    if (rc == HRSS_OK)
+        rc = hrss_sm3_update(h, msg, len);
+    if (rc == HRSS_OK)
+        rc = hrss_sm3_final(h, e);
+    hrss_sm3_free(h);
+    if (rc != HRSS_OK)
+        return hrss__error(err, rc, "SM2: hashing the message failed");
     return HRSS_OK;
+}
+
+/* One DER INTEGER of a 32-byte unsigned big-endian value; returns its length (<= 35). */
+static size_t der_uint(unsigned char *out, const unsigned char v[SM2_FIELD_LEN])
+{
+    size_t i = 0, n;
+    int pad;
+
+    while (i < SM2_FIELD_LEN - 1 && v[i] == 0)
+        i++;
+    n = SM2_FIELD_LEN - i;
+    pad = (v[i] & 0x80) != 0;
+    out[0] = 0x02;
+    out[1] = (unsigned char)(n + (size_t)pad);
+    if (pad)
+        out[2] = 0;
+    memcpy(out + 2 + pad, v + i, n);
+    return 2 + (size_t)pad + n;
+}
+
+/* SEQUENCE { r INTEGER, s INTEGER } in DER; returns its length (<= 72). */
+static size_t sig_der(unsigned char out[72], const unsigned char r[SM2_FIELD_LEN],
+                      const unsigned char s[SM2_FIELD_LEN])
+{
+    size_t n = der_uint(out + 2, r);
+    n += der_uint(out + 2 + n, s);
+    out[0] = 0x30;
+    out[1] = (unsigned char)n;
+    return n + 2;
+}
+
+/* One DER INTEGER at *p (of at most end - *p bytes) into 32 bytes: non-negative, minimal,
+ * at most 32 bytes of value. 0 if it is anything else. */
+static int der_uint_parse(const unsigned char **p, const unsigned char *end,
+                          unsigned char v[SM2_FIELD_LEN])
+{
+    const unsigned char *q = *p;
+    size_t n;
+
+    if (end - q < 3 || q[0] != 0x02)
+        return 0;
+    n = q[1];
+    q += 2;
+    if (n == 0 || n > (size_t)(end - q) || (q[0] & 0x80) != 0)
+        return 0;
+    if (n > 1 && q[0] == 0 && (q[1] & 0x80) == 0) /* a zero byte not needed for the sign */
+        return 0;
+    if (q[0] == 0 && n > 1) {
+        q++;
+        n--;
+    }
+    if (n > SM2_FIELD_LEN)
+        return 0;
+    memset(v, 0, SM2_FIELD_LEN - n);
+    memcpy(v + SM2_FIELD_LEN - n, q, n);
+    *p = q + n;
+    return 1;
+}
+
+/* r and s of a well-formed signature (strict DER: one encoding per value, no trailing
+ * bytes; or exactly 64 bytes r || s). 0 when malformed. */
+static int sig_parse(hrss_sm2_sig_format fmt, const unsigned char *sig, size_t siglen,
+                     unsigned char r[SM2_FIELD_LEN], unsigned char s[SM2_FIELD_LEN])
+{
+    const unsigned char *p, *end;
+
+    if (fmt == HRSS_SM2_SIG_RAW) {
+        if (siglen != SM2_SIG_RAW_LEN)
+            return 0;
+        memcpy(r, sig, SM2_FIELD_LEN);
+        memcpy(s, sig + SM2_FIELD_LEN, SM2_FIELD_LEN);
+        return 1;
+    }
+    if (siglen < 2 || siglen > 72 || sig[0] != 0x30 || sig[1] != siglen - 2)
+        return 0;
+    p = sig + 2;
+    end = sig + siglen;
+    return der_uint_parse(&p, end, r) && der_uint_parse(&p, end, s) && p == end;
 }
 
 int hrss_sm2_sign(const hrss_sm2_key *k, const char *id, size_t idlen, const void *msg, size_t len,
                   hrss_sm2_sig_format fmt, unsigned char **sig, size_t *siglen, hrss_error *err)
 {
-    EVP_MD_CTX *mctx = NULL;
-    EVP_PKEY_CTX *pctx = NULL;
-    ECDSA_SIG *es = NULL;
-    unsigned char *der = NULL, *raw = NULL;
-    size_t derlen = 0;
-    int rc;
+    unsigned char e[HRSS_SM3_LEN], nonce[SM2_FIELD_LEN], r[SM2_FIELD_LEN], s[SM2_FIELD_LEN];
+    unsigned char der[72], *buf;
+    size_t n;
+    int rc, tries;
 
     if (k == NULL || sig == NULL || (msg == NULL && len > 0) ||
         (fmt != HRSS_SM2_SIG_DER && fmt != HRSS_SM2_SIG_RAW))
@@ -549,111 +683,50 @@ int hrss_sm2_sign(const hrss_sm2_key *k, const char *id, size_t idlen, const voi
     rc = check_id(&id, &idlen, err);
     if (rc != HRSS_OK)
         return rc;
-    rc = sigctx_new(k, id, idlen, 1, &mctx, &pctx, err);
+    rc = sm2_digest(k, id, idlen, msg != NULL ? msg : (const void *)"", len, e, err);
     if (rc != HRSS_OK)
-        goto done;
-    if (EVP_DigestSign(mctx, NULL, &derlen, msg, len) != 1 || derlen == 0) {
-        rc = hrss__ossl_error(err, HRSS_ECRYPTO, "SM2 sign failed");
+        return rc;
+    /* A nonce that gives r = 0, r + k = n or s = 0 is drawn again (about 2^-256 each). */
+    for (tries = 0; tries < 8; tries++) {
+        if (random_scalar(nonce, 0) != HRSS_OK) {
+            rc = hrss__error(err, HRSS_ECRYPTO, "SM2 sign: the random generator failed");
+            goto done;
+        }
+        if (hrss__sm2_sign_digest(&k->priv, e, nonce, r, s))
+            break;
+    }
+    if (tries == 8) {
+        rc = hrss__error(err, HRSS_ECRYPTO, "SM2 sign failed");
         goto done;
     }
-    der = malloc(derlen);
-    if (der == NULL) {
+    if (fmt == HRSS_SM2_SIG_RAW) {
+        memcpy(der, r, SM2_FIELD_LEN);
+        memcpy(der + SM2_FIELD_LEN, s, SM2_FIELD_LEN);
+        n = SM2_SIG_RAW_LEN;
+    } else {
+        n = sig_der(der, r, s);
+    }
+    buf = malloc(n);
+    if (buf == NULL) {
         rc = hrss__error(err, HRSS_ENOMEM, "SM2 sign: out of memory");
         goto done;
     }
-    if (EVP_DigestSign(mctx, der, &derlen, msg != NULL ? msg : (const void *)"", len) != 1) {
-        rc = hrss__ossl_error(err, HRSS_ECRYPTO, "SM2 sign failed");
-        goto done;
-    }
-    if (fmt == HRSS_SM2_SIG_RAW) {
-        const unsigned char *p = der;
-        const BIGNUM *r, *s;
-        es = d2i_ECDSA_SIG(NULL, &p, (long)derlen);
-        raw = malloc(SM2_SIG_RAW_LEN);
-        if (es == NULL || raw == NULL) {
-            rc = hrss__ossl_error(err, HRSS_ENOMEM, "SM2 sign: out of memory");
-            goto done;
-        }
-        ECDSA_SIG_get0(es, &r, &s);
-        if (BN_bn2binpad(r, raw, SM2_FIELD_LEN) != SM2_FIELD_LEN ||
-            BN_bn2binpad(s, raw + SM2_FIELD_LEN, SM2_FIELD_LEN) != SM2_FIELD_LEN) {
-            rc = hrss__ossl_error(err, HRSS_ECRYPTO, "SM2 sign: r or s longer than 32 bytes");
-            goto done;
-        }
-        *sig = raw;
-        raw = NULL;
-        derlen = SM2_SIG_RAW_LEN;
-    } else {
-        *sig = der;
-        der = NULL;
-    }
+    memcpy(buf, der, n);
+    *sig = buf;
     if (siglen != NULL)
-        *siglen = derlen;
+        *siglen = n;
     rc = HRSS_OK;
 done:
-    ECDSA_SIG_free(es);
-    free(der);
-    free(raw);
-    EVP_MD_CTX_free(mctx);
-    EVP_PKEY_CTX_free(pctx);
+    OPENSSL_cleanse(nonce, sizeof(nonce));
     return rc;
-}
-
-/* The DER form of a signature if it is a well-formed one (strict DER, r and s of at most
- * 32 bytes); NULL otherwise. Free with OPENSSL_free. */
-static unsigned char *sig_to_der(hrss_sm2_sig_format fmt, const unsigned char *sig, size_t siglen,
-                                 int *derlen)
-{
-    ECDSA_SIG *es = NULL;
-    BIGNUM *r = NULL, *s = NULL;
-    unsigned char *der = NULL;
-    int n = 0;
-
-    if (fmt == HRSS_SM2_SIG_RAW) {
-        if (siglen != SM2_SIG_RAW_LEN)
-            return NULL;
-        es = ECDSA_SIG_new();
-        r = BN_bin2bn(sig, SM2_FIELD_LEN, NULL);
-        s = BN_bin2bn(sig + SM2_FIELD_LEN, SM2_FIELD_LEN, NULL);
-        if (es == NULL || r == NULL || s == NULL || !ECDSA_SIG_set0(es, r, s)) {
-            BN_free(r);
-            BN_free(s);
-            goto done;
-        }
-    } else {
-        const unsigned char *p = sig;
-        if (siglen == 0 || siglen > 80)
-            return NULL;
-        es = d2i_ECDSA_SIG(NULL, &p, (long)siglen);
-        if (es == NULL || p != sig + siglen)
-            goto done;
-    }
-    n = i2d_ECDSA_SIG(es, &der);
-    if (n <= 0) {
-        der = NULL;
-        goto done;
-    }
-    /* Only the one DER encoding is accepted (no BER, no padding, no trailing bytes). */
-    if (fmt == HRSS_SM2_SIG_DER && ((size_t)n != siglen || memcmp(der, sig, siglen) != 0)) {
-        OPENSSL_free(der);
-        der = NULL;
-        goto done;
-    }
-    *derlen = n;
-done:
-    ECDSA_SIG_free(es);
-    ERR_clear_error();
-    return der;
 }
 
 int hrss_sm2_verify(const hrss_sm2_key *k, const char *id, size_t idlen, const void *msg,
                     size_t len, hrss_sm2_sig_format fmt, const unsigned char *sig, size_t siglen,
                     hrss_error *err)
 {
-    EVP_MD_CTX *mctx = NULL;
-    EVP_PKEY_CTX *pctx = NULL;
-    unsigned char *der = NULL;
-    int derlen = 0, rc;
+    unsigned char e[HRSS_SM3_LEN], r[SM2_FIELD_LEN], s[SM2_FIELD_LEN];
+    int rc;
 
     if (k == NULL || (msg == NULL && len > 0) || (sig == NULL && siglen > 0) ||
         (fmt != HRSS_SM2_SIG_DER && fmt != HRSS_SM2_SIG_RAW))
@@ -661,34 +734,33 @@ int hrss_sm2_verify(const hrss_sm2_key *k, const char *id, size_t idlen, const v
     rc = check_id(&id, &idlen, err);
     if (rc != HRSS_OK)
         return rc;
-    der = sig == NULL ? NULL : sig_to_der(fmt, sig, siglen, &derlen);
-    if (der == NULL)
+    if (sig == NULL || !sig_parse(fmt, sig, siglen, r, s))
         return hrss__error(err, HRSS_EBADSIG, "SM2 verify: malformed %s signature (%zu bytes)",
                            fmt == HRSS_SM2_SIG_RAW ? "r||s" : "DER", siglen);
-    rc = sigctx_new(k, id, idlen, 0, &mctx, &pctx, err);
+    rc = sm2_digest(k, id, idlen, msg != NULL ? msg : (const void *)"", len, e, err);
     if (rc != HRSS_OK)
-        goto done;
-    if (EVP_DigestVerify(mctx, der, (size_t)derlen, msg != NULL ? msg : (const void *)"", len) !=
-        1) {
-        ERR_clear_error();
-        rc = hrss__error(err, HRSS_EBADSIG, "SM2 verify: signature mismatch");
-        goto done;
-    }
-    rc = HRSS_OK;
-done:
-    OPENSSL_free(der);
-    EVP_MD_CTX_free(mctx);
-    EVP_PKEY_CTX_free(pctx);
-    return rc;
+        return rc;
+    if (!hrss__sm2_verify_digest_vartime(&k->pt, e, r, s))
+        return hrss__error(err, HRSS_EBADSIG, "SM2 verify: signature mismatch");
+    return HRSS_OK;
 }
 
 int hrss_sm2_za(const hrss_sm2_key *k, const char *id, size_t idlen,
                 unsigned char out[HRSS_SM3_LEN], hrss_error *err)
 {
-    EC_GROUP *grp = NULL;
-    BIGNUM *p = NULL, *a = NULL, *b = NULL, *gx = NULL, *gy = NULL;
+    /* a, b, xG, yG of the curve (GB/T 32918.5), as Z_A hashes them */
+    static const unsigned char curve[4 * SM2_FIELD_LEN] = {
+        0xff, 0xff, 0xff, 0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xfc, 0x28, 0xe9, 0xfa, 0x9e, 0x9d, 0x9f, 0x5e, 0x34, 0x4d, 0x5a, 0x9e, 0x4b, 0xcf,
+        0x65, 0x09, 0xa7, 0xf3, 0x97, 0x89, 0xf5, 0x15, 0xab, 0x8f, 0x92, 0xdd, 0xbc, 0xbd, 0x41,
+        0x4d, 0x94, 0x0e, 0x93, 0x32, 0xc4, 0xae, 0x2c, 0x1f, 0x19, 0x81, 0x19, 0x5f, 0x99, 0x04,
+        0x46, 0x6a, 0x39, 0xc9, 0x94, 0x8f, 0xe3, 0x0b, 0xbf, 0xf2, 0x66, 0x0b, 0xe1, 0x71, 0x5a,
+        0x45, 0x89, 0x33, 0x4c, 0x74, 0xc7, 0xbc, 0x37, 0x36, 0xa2, 0xf4, 0xf6, 0x77, 0x9c, 0x59,
+        0xbd, 0xce, 0xe3, 0x6b, 0x69, 0x21, 0x53, 0xd0, 0xa9, 0x87, 0x7c, 0xc6, 0x2a, 0x47, 0x40,
+        0x02, 0xdf, 0x32, 0xe5, 0x21, 0x39, 0xf0, 0xa0};
     hrss_sm3_ctx *h = NULL;
-    unsigned char entl[2], field[4][SM2_FIELD_LEN];
+    unsigned char entl[2];
     int rc;
 
     if (k == NULL || out == NULL)
@@ -696,46 +768,18 @@ int hrss_sm2_za(const hrss_sm2_key *k, const char *id, size_t idlen,
     rc = check_id(&id, &idlen, err);
     if (rc != HRSS_OK)
         return rc;
-    grp = EC_GROUP_new_by_curve_name(NID_sm2);
-    p = BN_new();
-    a = BN_new();
-    b = BN_new();
-    gx = BN_new();
-    gy = BN_new();
     h = hrss_sm3_new();
-    if (grp == NULL || p == NULL || a == NULL || b == NULL || gx == NULL || gy == NULL ||
-        h == NULL) {
-        rc = hrss__ossl_error(err, HRSS_ENOMEM, "SM2 Z_A: out of memory");
-        goto done;
-    }
-    if (!EC_GROUP_get_curve(grp, p, a, b, NULL) ||
-        !EC_POINT_get_affine_coordinates(grp, EC_GROUP_get0_generator(grp), gx, gy, NULL) ||
-        BN_bn2binpad(a, field[0], SM2_FIELD_LEN) != SM2_FIELD_LEN ||
-        BN_bn2binpad(b, field[1], SM2_FIELD_LEN) != SM2_FIELD_LEN ||
-        BN_bn2binpad(gx, field[2], SM2_FIELD_LEN) != SM2_FIELD_LEN ||
-        BN_bn2binpad(gy, field[3], SM2_FIELD_LEN) != SM2_FIELD_LEN) {
-        rc = hrss__ossl_error(err, HRSS_ECRYPTO, "SM2 Z_A: curve parameters not available");
-        goto done;
-    }
+    if (h == NULL)
+        return hrss__error(err, HRSS_ENOMEM, "SM2 Z_A: out of memory");
     /* Z_A = SM3(ENTL_A || ID_A || a || b || xG || yG || xA || yA), ENTL in bits. */
     entl[0] = (unsigned char)((idlen * 8) >> 8);
     entl[1] = (unsigned char)(idlen * 8);
     if (hrss_sm3_update(h, entl, 2) != HRSS_OK || hrss_sm3_update(h, id, idlen) != HRSS_OK ||
-        hrss_sm3_update(h, field, sizeof(field)) != HRSS_OK ||
+        hrss_sm3_update(h, curve, sizeof(curve)) != HRSS_OK ||
         hrss_sm3_update(h, k->pub + 1, 2 * SM2_FIELD_LEN) != HRSS_OK ||
-        hrss_sm3_final(h, out) != HRSS_OK) {
+        hrss_sm3_final(h, out) != HRSS_OK)
         rc = hrss__error(err, HRSS_ECRYPTO, "SM2 Z_A: SM3 failed");
-        goto done;
-    }
-    rc = HRSS_OK;
-done:
     hrss_sm3_free(h);
-    BN_free(p);
-    BN_free(a);
-    BN_free(b);
-    BN_free(gx);
-    BN_free(gy);
-    EC_GROUP_free(grp);
     return rc;
 }
 
@@ -878,15 +922,69 @@ static int ct_format_ok(hrss_sm2_ct_format fmt)
     return fmt == HRSS_SM2_C1C3C2 || fmt == HRSS_SM2_C1C2C3 || fmt == HRSS_SM2_DER;
 }
 
+/*
+ * The key stream t = KDF(x2 || y2, len) of GB/T 32918.4 5.4.3 (SM3 of x2 || y2 || ct, ct
+ * a 32-bit counter from 1), XORed into buf. Returns 1 when t had a non-zero byte (a t of
+ * zeros is refused by the standard), 0 when it was all zeros, -1 when SM3 failed.
+ */
+static int kdf_xor(const unsigned char xy[2 * SM2_FIELD_LEN], unsigned char *buf, size_t len)
+{
+    unsigned char block[HRSS_SM3_LEN], ctr[4];
+    unsigned char any = 0;
+    hrss_sm3_ctx *h = hrss_sm3_new();
+    uint32_t ct = 1;
+    int rc = -1;
+
+    if (h == NULL)
+        return -1;
+    for (size_t off = 0; off < len; off += HRSS_SM3_LEN, ct++) {
+        size_t n = len - off < HRSS_SM3_LEN ? len - off : HRSS_SM3_LEN;
+        ctr[0] = (unsigned char)(ct >> 24);
+        ctr[1] = (unsigned char)(ct >> 16);
+        ctr[2] = (unsigned char)(ct >> 8);
+        ctr[3] = (unsigned char)ct;
+        if (hrss_sm3_update(h, xy, 2 * SM2_FIELD_LEN) != HRSS_OK ||
+            hrss_sm3_update(h, ctr, 4) != HRSS_OK || hrss_sm3_final(h, block) != HRSS_OK)
+            goto done;
+        for (size_t i = 0; i < n; i++) {
+            any |= block[i];
+            buf[off + i] ^= block[i];
+        }
+    }
+    rc = any != 0;
+done:
+    OPENSSL_cleanse(block, sizeof(block));
+    hrss_sm3_free(h);
+    return rc;
+}
+
+/* C3 = SM3(x2 || M || y2) */
+static int c3_of(const unsigned char xy[2 * SM2_FIELD_LEN], const unsigned char *m, size_t len,
+                 unsigned char c3[HRSS_SM3_LEN])
+{
+    hrss_sm3_ctx *h = hrss_sm3_new();
+    int rc;
+
+    if (h == NULL)
+        return HRSS_ENOMEM;
+    rc = hrss_sm3_update(h, xy, SM2_FIELD_LEN);
+    if (rc == HRSS_OK)
+        rc = hrss_sm3_update(h, m, len);
+    if (rc == HRSS_OK)
+        rc = hrss_sm3_update(h, xy + SM2_FIELD_LEN, SM2_FIELD_LEN);
+    if (rc == HRSS_OK)
+        rc = hrss_sm3_final(h, c3);
+    hrss_sm3_free(h);
+    return rc;
+}
+
 int hrss_sm2_encrypt(const hrss_sm2_key *k, const void *in, size_t len, hrss_sm2_ct_format fmt,
                      unsigned char **out, size_t *outlen, hrss_error *err)
 {
-    EVP_PKEY_CTX *pctx = NULL;
-    sm2_ct_der *holder = NULL;
+    unsigned char kb[SM2_FIELD_LEN], c1[SM2_POINT_LEN], kp[SM2_POINT_LEN], *c2 = NULL;
     sm2_parts pt;
-    unsigned char *der = NULL;
-    size_t derlen = 0;
-    int rc;
+    size_t n = 0;
+    int rc, tries, ok = 0;
 
     if (k == NULL || out == NULL || (in == NULL && len > 0) || !ct_format_ok(fmt))
         return hrss__error(err, HRSS_EINVAL, "SM2 encrypt: bad arguments");
@@ -897,56 +995,60 @@ int hrss_sm2_encrypt(const hrss_sm2_key *k, const void *in, size_t len, hrss_sm2
                            "one byte)");
     if (len > INT_MAX - 256)
         return hrss__error(err, HRSS_ETOOBIG, "SM2 encrypt: message too large");
-    pctx = EVP_PKEY_CTX_new_from_pkey(NULL, k->pkey, NULL);
-    if (pctx == NULL || EVP_PKEY_encrypt_init(pctx) != 1 ||
-        EVP_PKEY_encrypt(pctx, NULL, &derlen, in, len) != 1) {
-        rc = hrss__ossl_error(err, HRSS_ECRYPTO, "SM2 encrypt failed");
+    c2 = malloc(len);
+    if (c2 == NULL)
+        return hrss__error(err, HRSS_ENOMEM, "SM2 encrypt: out of memory");
+    /* A1-A5 (GB/T 32918.4 6.1): k, C1 = k*G, (x2, y2) = k*P, t = KDF(x2 || y2); a t of
+     * zeros (about 2^-256 per try) takes another k. */
+    for (tries = 0; tries < 8 && !ok; tries++) {
+        if (random_scalar(kb, 0) != HRSS_OK || !hrss__sm2_mul_base(c1, kb) ||
+            !hrss__sm2_mul_point(kp, &k->pt.p, kb)) {
+            rc = hrss__error(err, HRSS_ECRYPTO, "SM2 encrypt failed");
+            goto done;
+        }
+        memcpy(c2, in, len);
+        rc = kdf_xor(kp + 1, c2, len);
+        if (rc < 0) {
+            rc = hrss__error(err, HRSS_ECRYPTO, "SM2 encrypt: SM3 failed");
+            goto done;
+        }
+        ok = rc;
+    }
+    if (!ok) {
+        rc = hrss__error(err, HRSS_ECRYPTO, "SM2 encrypt failed");
         goto done;
     }
-    der = malloc(derlen);
-    if (der == NULL) {
-        rc = hrss__error(err, HRSS_ENOMEM, "SM2 encrypt: out of memory");
-        goto done;
-    }
-    if (EVP_PKEY_encrypt(pctx, der, &derlen, in, len) != 1) {
-        rc = hrss__ossl_error(err, HRSS_ECRYPTO, "SM2 encrypt failed");
-        goto done;
-    }
-    if (fmt == HRSS_SM2_DER) {
-        *out = der;
-        der = NULL;
-        if (outlen != NULL)
-            *outlen = derlen;
-        rc = HRSS_OK;
-        goto done;
-    }
-    rc = parts_from_der(der, derlen, &pt, &holder, err);
+    memcpy(pt.x, c1 + 1, SM2_FIELD_LEN);
+    memcpy(pt.y, c1 + 1 + SM2_FIELD_LEN, SM2_FIELD_LEN);
+    pt.c2 = c2;
+    pt.c2len = len;
+    rc = c3_of(kp + 1, in, len, pt.c3);
     if (rc != HRSS_OK) {
-        rc = hrss__error(err, HRSS_ECRYPTO, "SM2 encrypt: OpenSSL's ciphertext did not parse");
+        rc = hrss__error(err, HRSS_ECRYPTO, "SM2 encrypt: SM3 failed");
         goto done;
     }
-    rc = parts_to_raw(&pt, fmt, out, &derlen);
+    rc = fmt == HRSS_SM2_DER ? parts_to_der(&pt, out, &n) : parts_to_raw(&pt, fmt, out, &n);
     if (rc != HRSS_OK) {
-        rc = hrss__error(err, rc, "SM2 encrypt: out of memory");
+        rc = hrss__error(err, rc, "SM2 encrypt: encoding the ciphertext failed");
         goto done;
     }
     if (outlen != NULL)
-        *outlen = derlen;
+        *outlen = n;
 done:
-    ASN1_item_free((ASN1_VALUE *)holder, ASN1_ITEM_rptr(sm2_ct_der));
-    free(der);
-    EVP_PKEY_CTX_free(pctx);
+    OPENSSL_cleanse(kb, sizeof(kb));
+    OPENSSL_cleanse(kp, sizeof(kp));
+    free(c2);
     return rc;
 }
 
 int hrss_sm2_decrypt(const hrss_sm2_key *k, const void *in, size_t len, hrss_sm2_ct_format fmt,
                      unsigned char **out, size_t *outlen, hrss_error *err)
 {
-    EVP_PKEY_CTX *pctx = NULL;
     sm2_ct_der *holder = NULL;
     sm2_parts pt;
-    unsigned char *der = NULL, *buf = NULL;
-    size_t derlen = 0, n = 0, bufsize = 0;
+    sm2_pub c1;
+    unsigned char c1b[SM2_POINT_LEN], db[SM2_FIELD_LEN], xy[SM2_POINT_LEN], u[HRSS_SM3_LEN];
+    unsigned char *buf = NULL;
     int rc;
 
     if (k == NULL || out == NULL || (in == NULL && len > 0) || !ct_format_ok(fmt))
@@ -964,43 +1066,53 @@ int hrss_sm2_decrypt(const hrss_sm2_key *k, const void *in, size_t len, hrss_sm2
         rc = hrss__error(err, HRSS_EDECRYPT, "SM2 ciphertext: empty C2");
         goto done;
     }
-    /* OpenSSL gets one canonical DER form whatever came in. */
-    rc = parts_to_der(&pt, &der, &derlen);
-    if (rc != HRSS_OK) {
-        rc = hrss__error(err, rc, "SM2 decrypt: re-encoding the ciphertext failed");
+    /* B1: C1 must be a point of the curve (an invalid point would leak bits of d). */
+    c1b[0] = 0x04;
+    memcpy(c1b + 1, pt.x, SM2_FIELD_LEN);
+    memcpy(c1b + 1 + SM2_FIELD_LEN, pt.y, SM2_FIELD_LEN);
+    if (!hrss__sm2_pub_decode_vartime(&c1, c1b)) {
+        rc = hrss__error(err, HRSS_EDECRYPT,
+                         "SM2 decrypt: C1 is not a point of the curve (damaged ciphertext)");
         goto done;
     }
-    pctx = EVP_PKEY_CTX_new_from_pkey(NULL, k->pkey, NULL);
-    if (pctx == NULL || EVP_PKEY_decrypt_init(pctx) != 1 ||
-        EVP_PKEY_decrypt(pctx, NULL, &n, der, derlen) != 1) {
-        rc = hrss__ossl_error(err, HRSS_EDECRYPT, "SM2 decrypt failed");
-        goto done;
-    }
-    bufsize = n + 1;
-    buf = malloc(bufsize);
+    /* B3-B5: (x2, y2) = d*C1, t = KDF(x2 || y2), M = C2 ^ t, then C3 checked */
+    sm2_priv_bytes(k, db);
+    buf = malloc(pt.c2len + 1);
     if (buf == NULL) {
         rc = hrss__error(err, HRSS_ENOMEM, "SM2 decrypt: out of memory");
         goto done;
     }
-    if (EVP_PKEY_decrypt(pctx, buf, &n, der, derlen) != 1) {
-        ERR_clear_error();
-        rc = hrss__error(err, HRSS_EDECRYPT,
-                         "SM2 decrypt: C1 not on the curve or hash C3 "
-                         "mismatch (wrong key or damaged ciphertext)");
+    if (!hrss__sm2_mul_point(xy, &c1.p, db)) {
+        rc = hrss__error(err, HRSS_EDECRYPT, "SM2 decrypt: C1 is the point at infinity");
         goto done;
     }
-    buf[n] = 0;
+    memcpy(buf, pt.c2, pt.c2len);
+    rc = kdf_xor(xy + 1, buf, pt.c2len);
+    if (rc < 0) {
+        rc = hrss__error(err, HRSS_ECRYPTO, "SM2 decrypt: SM3 failed");
+        goto done;
+    }
+    if (c3_of(xy + 1, buf, pt.c2len, u) != HRSS_OK) {
+        rc = hrss__error(err, HRSS_ECRYPTO, "SM2 decrypt: SM3 failed");
+        goto done;
+    }
+    if (rc == 0 || CRYPTO_memcmp(u, pt.c3, HRSS_SM3_LEN) != 0) {
+        rc = hrss__error(err, HRSS_EDECRYPT,
+                         "SM2 decrypt: hash C3 mismatch (wrong key or damaged ciphertext)");
+        goto done;
+    }
+    buf[pt.c2len] = 0;
     *out = buf;
-    buf = NULL;
     if (outlen != NULL)
-        *outlen = n;
+        *outlen = pt.c2len;
+    buf = NULL;
     rc = HRSS_OK;
 done:
     if (buf != NULL)
-        OPENSSL_clear_free(buf, bufsize);
-    free(der);
+        OPENSSL_clear_free(buf, pt.c2len + 1);
+    OPENSSL_cleanse(db, sizeof(db));
+    OPENSSL_cleanse(xy, sizeof(xy));
     ASN1_item_free((ASN1_VALUE *)holder, ASN1_ITEM_rptr(sm2_ct_der));
-    EVP_PKEY_CTX_free(pctx);
     return rc;
 }
 

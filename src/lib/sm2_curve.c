@@ -1,0 +1,646 @@
+/*
+ * lib/sm2_curve.c - points of the SM2 curve y^2 = x^3 - 3x + b over the field of
+ * sm2_field.c, and the scalar multiplications the signature and encryption cores need.
+ *
+ * Secrets (private keys, nonces, the encryption scalar) only meet constant-time code:
+ *   - k*G: a comb of 64 fixed 4-bit windows over a table of j * 2^(4i) * G (affine,
+ *     j = 1..15, built once per process), 64 mixed additions, no doubling. Each lookup
+ *     reads all 15 entries of its row and keeps one with masks.
+ *   - k*P: fixed 4-bit windows over 0..15 * P, 4 doublings and one addition per window,
+ *     the 16 entries read with masks.
+ * Both add and double with the complete formulas of Renes, Costello and Batina (2016,
+ * algorithms 4-6 for a = -3) in projective coordinates: they have no exceptional case
+ * (doubling through the addition formula, the point at infinity as an input), so there is
+ * no branch to take. The affine result costs one Fermat inversion (constant time).
+ *
+ * Verification handles public data only and takes the faster variable-time road: s*G on
+ * the same comb table (skipping zero windows) plus t*P by width-5 wNAF on Jacobian
+ * coordinates, with the odd multiples of P kept with the key.
+ *
+ * Under -DHRSS_CTGRIND (the constant-time test builds this file that way) the values the
+ * algorithm may branch on because they are public anyway (whether a nonce gave r = 0,
+ * the point at infinity as a result) are declared defined to valgrind, so that memcheck
+ * reports any other use of secret data in a branch or an address.
+ */
+#include <pthread.h>
+#include <string.h>
+
+#include "sm2_ec.h"
+#include "sm2_field.h"
+
+#ifdef HRSS_CTGRIND
+#include <valgrind/memcheck.h>
+#define SM2_PUBLIC(p, n) VALGRIND_MAKE_MEM_DEFINED(p, n)
+#else
+#define SM2_PUBLIC(p, n) ((void)(p), (void)(n))
+#endif
+
+
+#define COMB_ROWS 64 /* 4-bit windows of a 256-bit scalar */
+#define COMB_COLS 15 /* 1..15 times the row's base */
+
+static sm2_affine comb[COMB_ROWS][COMB_COLS];
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static int init_ok;
+
+/* ---- complete projective formulas (Renes-Costello-Batina, a = -3) ---- */
+
+static void pt_add(sm2_point *r, const sm2_point *p, const sm2_point *q)
+{
+    const uint64_t *b = hrss__sm2_fe_b;
+    sm2_fe t0, t1, t2, t3, t4, x3, y3, z3;
+
+    fe_mul(t0, p->x, q->x);
+    fe_mul(t1, p->y, q->y);
+    fe_mul(t2, p->z, q->z);
+    fe_add(t3, p->x, p->y);
+    fe_add(t4, q->x, q->y);
+    fe_mul(t3, t3, t4);
+    fe_add(t4, t0, t1);
+    fe_sub(t3, t3, t4);
+    fe_add(t4, p->y, p->z);
+    fe_add(x3, q->y, q->z);
+    fe_mul(t4, t4, x3);
+    fe_add(x3, t1, t2);
+    fe_sub(t4, t4, x3);
+    fe_add(x3, p->x, p->z);
+    fe_add(y3, q->x, q->z);
+    fe_mul(x3, x3, y3);
+    fe_add(y3, t0, t2);
+    fe_sub(y3, x3, y3);
+    fe_mul(z3, b, t2);
+    fe_sub(x3, y3, z3);
+    fe_add(z3, x3, x3);
+    fe_add(x3, x3, z3);
+    fe_sub(z3, t1, x3);
+    fe_add(x3, t1, x3);
+    fe_mul(y3, b, y3);
+    fe_add(t1, t2, t2);
+    fe_add(t2, t1, t2);
+    fe_sub(y3, y3, t2);
+    fe_sub(y3, y3, t0);
+    fe_add(t1, y3, y3);
+    fe_add(y3, t1, y3);
+    fe_add(t1, t0, t0);
+    fe_add(t0, t1, t0);
+    fe_sub(t0, t0, t2);
+    fe_mul(t1, t4, y3);
+    fe_mul(t2, t0, y3);
+    fe_mul(y3, x3, z3);
+    fe_add(y3, y3, t2);
+    fe_mul(x3, t3, x3);
+    fe_sub(x3, x3, t1);
+    fe_mul(z3, t4, z3);
+    fe_mul(t1, t3, t0);
+    fe_add(z3, z3, t1);
+    memcpy(r->x, x3, sizeof(sm2_fe));
+    memcpy(r->y, y3, sizeof(sm2_fe));
+    memcpy(r->z, z3, sizeof(sm2_fe));
+}
+
+/* p + q with q affine (never infinity); p may be anything. */
+static void pt_add_affine(sm2_point *r, const sm2_point *p, const sm2_affine *q)
+{
+    const uint64_t *b = hrss__sm2_fe_b;
+    sm2_fe t0, t1, t2, t3, t4, x3, y3, z3;
+
+    fe_mul(t0, p->x, q->x);
+    fe_mul(t1, p->y, q->y);
+    fe_add(t3, q->x, q->y);
+    fe_add(t4, p->x, p->y);
+    fe_mul(t3, t3, t4);
+    fe_add(t4, t0, t1);
+    fe_sub(t3, t3, t4);
+    fe_mul(t4, q->y, p->z);
+    fe_add(t4, t4, p->y);
+    fe_mul(y3, q->x, p->z);
+    fe_add(y3, y3, p->x);
+    fe_mul(z3, b, p->z);
+    fe_sub(x3, y3, z3);
+    fe_add(z3, x3, x3);
+    fe_add(x3, x3, z3);
+    fe_sub(z3, t1, x3);
+    fe_add(x3, t1, x3);
+    fe_mul(y3, b, y3);
+    fe_add(t1, p->z, p->z);
+    fe_add(t2, t1, p->z);
+    fe_sub(y3, y3, t2);
+    fe_sub(y3, y3, t0);
+    fe_add(t1, y3, y3);
+    fe_add(y3, t1, y3);
+    fe_add(t1, t0, t0);
+    fe_add(t0, t1, t0);
+    fe_sub(t0, t0, t2);
+    fe_mul(t1, t4, y3);
+    fe_mul(t2, t0, y3);
+    fe_mul(y3, x3, z3);
+    fe_add(y3, y3, t2);
+    fe_mul(x3, t3, x3);
+    fe_sub(x3, x3, t1);
+    fe_mul(z3, t4, z3);
+    fe_mul(t1, t3, t0);
+    fe_add(z3, z3, t1);
+    memcpy(r->x, x3, sizeof(sm2_fe));
+    memcpy(r->y, y3, sizeof(sm2_fe));
+    memcpy(r->z, z3, sizeof(sm2_fe));
+}
+
+static void pt_dbl(sm2_point *r, const sm2_point *p)
+{
+    const uint64_t *b = hrss__sm2_fe_b;
+    sm2_fe t0, t1, t2, t3, x3, y3, z3;
+
+    fe_sqr(t0, p->x);
+    fe_sqr(t1, p->y);
+    fe_sqr(t2, p->z);
+    fe_mul(t3, p->x, p->y);
+    fe_add(t3, t3, t3);
+    fe_mul(z3, p->x, p->z);
+    fe_add(z3, z3, z3);
+    fe_mul(y3, b, t2);
+    fe_sub(y3, y3, z3);
+    fe_add(x3, y3, y3);
+    fe_add(y3, x3, y3);
+    fe_sub(x3, t1, y3);
+    fe_add(y3, t1, y3);
+    fe_mul(y3, x3, y3);
+    fe_mul(x3, x3, t3);
+    fe_add(t3, t2, t2);
+    fe_add(t2, t2, t3);
+    fe_mul(z3, b, z3);
+    fe_sub(z3, z3, t2);
+    fe_sub(z3, z3, t0);
+    fe_add(t3, z3, z3);
+    fe_add(z3, z3, t3);
+    fe_add(t3, t0, t0);
+    fe_add(t0, t3, t0);
+    fe_sub(t0, t0, t2);
+    fe_mul(t0, t0, z3);
+    fe_add(y3, y3, t0);
+    fe_mul(t0, p->y, p->z);
+    fe_add(t0, t0, t0);
+    fe_mul(z3, t0, z3);
+    fe_sub(x3, x3, z3);
+    fe_mul(z3, t0, t1);
+    fe_add(z3, z3, z3);
+    fe_add(z3, z3, z3);
+    memcpy(r->x, x3, sizeof(sm2_fe));
+    memcpy(r->y, y3, sizeof(sm2_fe));
+    memcpy(r->z, z3, sizeof(sm2_fe));
+}
+
+static void pt_infinity(sm2_point *r)
+{
+    memset(r, 0, sizeof(*r));
+    memcpy(r->y, hrss__sm2_fe_one, sizeof(sm2_fe));
+}
+
+/* all-ones when a == b (small non-negative values), else 0 */
+static uint64_t ct_eq(uint64_t a, uint64_t b)
+{
+    return 0 - (((a ^ b) - 1) >> 63);
+}
+
+/* Projective to 04 || x || y; 0 (and out untouched) for the point at infinity. */
+static int pt_encode(unsigned char out[65], const sm2_point *p)
+{
+    sm2_fe zinv, x, y;
+    uint64_t inf = hrss__sm2_fe_is_zero(p->z);
+
+    SM2_PUBLIC(&inf, sizeof(inf));
+    if (inf)
+        return 0;
+    hrss__sm2_fe_inv(zinv, p->z);
+    fe_mul(x, p->x, zinv);
+    fe_mul(y, p->y, zinv);
+    out[0] = 0x04;
+    hrss__sm2_fe_to_bytes(out + 1, x);
+    hrss__sm2_fe_to_bytes(out + 33, y);
+    return 1;
+}
+
+/* 4-bit window i (0 = least significant) of a big-endian 32-byte scalar */
+static unsigned window_of(const unsigned char k[32], int i)
+{
+    return (k[31 - i / 2] >> (4 * (i & 1))) & 15;
+}
+
+int hrss__sm2_mul_base(unsigned char out[65], const unsigned char k[32])
+{
+    sm2_point acc, sum;
+    sm2_affine t;
+
+    if (hrss__sm2_ec_init() != 0)
+        return 0;
+    pt_infinity(&acc);
+    for (int i = 0; i < COMB_ROWS; i++) {
+        uint64_t w = window_of(k, i), nz;
+        memset(&t, 0, sizeof(t));
+        for (int j = 0; j < COMB_COLS; j++) {
+            uint64_t m = ct_eq(w, (uint64_t)j + 1);
+            hrss__sm2_fe_cmov(t.x, comb[i][j].x, m);
+            hrss__sm2_fe_cmov(t.y, comb[i][j].y, m);
+        }
+        pt_add_affine(&sum, &acc, &t);
+        nz = ~ct_eq(w, 0);
+        hrss__sm2_fe_cmov(acc.x, sum.x, nz);
+        hrss__sm2_fe_cmov(acc.y, sum.y, nz);
+        hrss__sm2_fe_cmov(acc.z, sum.z, nz);
+    }
+    return pt_encode(out, &acc);
+}
+
+int hrss__sm2_mul_point(unsigned char out[65], const sm2_affine *p, const unsigned char k[32])
+{
+    sm2_point tab[16], acc, t;
+
+    if (hrss__sm2_ec_init() != 0)
+        return 0;
+    pt_infinity(&tab[0]);
+    memcpy(tab[1].x, p->x, sizeof(sm2_fe));
+    memcpy(tab[1].y, p->y, sizeof(sm2_fe));
+    memcpy(tab[1].z, hrss__sm2_fe_one, sizeof(sm2_fe));
+    for (int j = 2; j < 16; j++)
+        pt_add_affine(&tab[j], &tab[j - 1], p);
+    pt_infinity(&acc);
+    for (int i = COMB_ROWS - 1; i >= 0; i--) {
+        uint64_t w = window_of(k, i);
+        for (int d = 0; d < 4; d++)
+            pt_dbl(&acc, &acc);
+        memset(&t, 0, sizeof(t));
+        for (int j = 0; j < 16; j++) {
+            uint64_t m = ct_eq(w, (uint64_t)j);
+            hrss__sm2_fe_cmov(t.x, tab[j].x, m);
+            hrss__sm2_fe_cmov(t.y, tab[j].y, m);
+            hrss__sm2_fe_cmov(t.z, tab[j].z, m);
+        }
+        pt_add(&acc, &acc, &t);
+    }
+    return pt_encode(out, &acc);
+}
+
+/* ---- Jacobian coordinates, variable time (public data only) ---- */
+
+static int fe_is_zero_vartime(const sm2_fe a)
+{
+    return (a[0] | a[1] | a[2] | a[3]) == 0;
+}
+
+static void jac_dbl(sm2_point *r, const sm2_point *p)
+{
+    sm2_fe delta, gamma, beta, alpha, t, u;
+
+    if (fe_is_zero_vartime(p->z)) {
+        *r = *p;
+        return;
+    }
+    fe_sqr(delta, p->z);
+    fe_sqr(gamma, p->y);
+    fe_mul(beta, p->x, gamma);
+    fe_sub(t, p->x, delta);
+    fe_add(u, p->x, delta);
+    fe_mul(alpha, t, u);
+    fe_add(t, alpha, alpha);
+    fe_add(alpha, alpha, t); /* 3 (x - delta)(x + delta) */
+    fe_add(t, p->y, p->z);
+    fe_sqr(t, t);
+    fe_sub(t, t, gamma);
+    fe_sub(r->z, t, delta); /* (y + z)^2 - gamma - delta */
+    fe_add(beta, beta, beta);
+    fe_add(beta, beta, beta); /* 4 beta */
+    fe_sqr(t, alpha);
+    fe_add(u, beta, beta);
+    fe_sub(r->x, t, u); /* alpha^2 - 8 beta */
+    fe_sub(t, beta, r->x);
+    fe_mul(t, alpha, t);
+    fe_sqr(gamma, gamma);
+    fe_add(gamma, gamma, gamma);
+    fe_add(gamma, gamma, gamma);
+    fe_add(gamma, gamma, gamma); /* 8 gamma^2 */
+    fe_sub(r->y, t, gamma);
+}
+
+static void jac_add(sm2_point *r, const sm2_point *p, const sm2_point *q)
+{
+    sm2_fe z1z1, z2z2, u1, u2, s1, s2, h, i, j, rr, v, t;
+
+    if (fe_is_zero_vartime(p->z)) {
+        *r = *q;
+        return;
+    }
+    if (fe_is_zero_vartime(q->z)) {
+        *r = *p;
+        return;
+    }
+    fe_sqr(z1z1, p->z);
+    fe_sqr(z2z2, q->z);
+    fe_mul(u1, p->x, z2z2);
+    fe_mul(u2, q->x, z1z1);
+    fe_mul(s1, p->y, q->z);
+    fe_mul(s1, s1, z2z2);
+    fe_mul(s2, q->y, p->z);
+    fe_mul(s2, s2, z1z1);
+    fe_sub(h, u2, u1);
+    fe_sub(rr, s2, s1);
+    if (fe_is_zero_vartime(h)) {
+        if (fe_is_zero_vartime(rr)) {
+            jac_dbl(r, p);
+        } else {
+            memset(r, 0, sizeof(*r)); /* p = -q */
+        }
+        return;
+    }
+    fe_add(rr, rr, rr);
+    fe_add(i, h, h);
+    fe_sqr(i, i);
+    fe_mul(j, h, i);
+    fe_mul(v, u1, i);
+    fe_add(t, p->z, q->z);
+    fe_sqr(t, t);
+    fe_sub(t, t, z1z1);
+    fe_sub(t, t, z2z2);
+    fe_mul(r->z, t, h);
+    fe_sqr(t, rr);
+    fe_sub(t, t, j);
+    fe_sub(t, t, v);
+    fe_sub(r->x, t, v);
+    fe_sub(t, v, r->x);
+    fe_mul(t, rr, t);
+    fe_mul(s1, s1, j);
+    fe_add(s1, s1, s1);
+    fe_sub(r->y, t, s1);
+}
+
+static void jac_add_affine(sm2_point *r, const sm2_point *p, const sm2_affine *q)
+{
+    sm2_fe z1z1, u2, s2, h, hh, i, j, rr, v, t;
+
+    if (fe_is_zero_vartime(p->z)) {
+        memcpy(r->x, q->x, sizeof(sm2_fe));
+        memcpy(r->y, q->y, sizeof(sm2_fe));
+        memcpy(r->z, hrss__sm2_fe_one, sizeof(sm2_fe));
+        return;
+    }
+    fe_sqr(z1z1, p->z);
+    fe_mul(u2, q->x, z1z1);
+    fe_mul(s2, q->y, p->z);
+    fe_mul(s2, s2, z1z1);
+    fe_sub(h, u2, p->x);
+    fe_sub(rr, s2, p->y);
+    if (fe_is_zero_vartime(h)) {
+        if (fe_is_zero_vartime(rr)) {
+            jac_dbl(r, p);
+        } else {
+            memset(r, 0, sizeof(*r));
+        }
+        return;
+    }
+    fe_add(rr, rr, rr);
+    fe_sqr(hh, h);
+    fe_add(i, hh, hh);
+    fe_add(i, i, i);
+    fe_mul(j, h, i);
+    fe_mul(v, p->x, i);
+    fe_add(t, p->z, h);
+    fe_sqr(t, t);
+    fe_sub(t, t, z1z1);
+    fe_sub(r->z, t, hh);
+    fe_sqr(t, rr);
+    fe_sub(t, t, j);
+    fe_sub(t, t, v);
+    fe_sub(t, t, v);
+    fe_mul(j, p->y, j);
+    fe_add(j, j, j);
+    fe_sub(v, v, t);
+    memcpy(r->x, t, sizeof(sm2_fe));
+    fe_mul(t, rr, v);
+    fe_sub(r->y, t, j);
+}
+
+static void jac_neg(sm2_point *r, const sm2_point *p)
+{
+    static const sm2_fe zero = {0, 0, 0, 0};
+    memcpy(r->x, p->x, sizeof(sm2_fe));
+    memcpy(r->z, p->z, sizeof(sm2_fe));
+    fe_sub(r->y, zero, p->y);
+}
+
+/* Width-5 NAF of a 256-bit number: digits odd in [-15, 15] or 0; returns the count. */
+static int wnaf5(int8_t naf[258], const uint64_t in[4])
+{
+    uint64_t k[5] = {in[0], in[1], in[2], in[3], 0};
+    int n = 0;
+
+    while ((k[0] | k[1] | k[2] | k[3] | k[4]) != 0) {
+        int d = 0;
+        if (k[0] & 1) {
+            d = (int)(k[0] & 31);
+            if (d >= 16) { /* k += 32 - d: the digit is d - 32 */
+                uint64_t c = (uint64_t)(32 - d);
+                for (int i = 0; i < 5 && c != 0; i++) {
+                    k[i] += c;
+                    c = k[i] < c;
+                }
+                d -= 32;
+            } else { /* k -= d: only the low bits go (k mod 32 = d) */
+                k[0] -= (uint64_t)d;
+            }
+        }
+        naf[n++] = (int8_t)d;
+        for (int i = 0; i < 4; i++)
+            k[i] = k[i] >> 1 | k[i + 1] << 63;
+        k[4] >>= 1;
+    }
+    return n;
+}
+
+int hrss__sm2_verify_digest_vartime(const sm2_pub *pub, const unsigned char e_bytes[32],
+                                    const unsigned char r_bytes[32],
+                                    const unsigned char s_bytes[32])
+{
+    static const uint64_t zero[4] = {0, 0, 0, 0};
+    uint64_t r[4], s[4], t[4], e[4], x1[4];
+    sm2_point acc, sg, q;
+    sm2_fe zinv, x;
+    int8_t naf[258];
+    int n;
+
+    hrss__sm2_u256_from_bytes(r, r_bytes);
+    hrss__sm2_u256_from_bytes(s, s_bytes);
+    /* B1, B2: r and s in [1, n-1] */
+    if (!hrss__sm2_u256_lt(r, hrss__sm2_n) || !hrss__sm2_u256_lt(s, hrss__sm2_n) ||
+        !hrss__sm2_u256_lt(zero, r) || !hrss__sm2_u256_lt(zero, s))
+        return 0;
+    /* B5: t = r + s mod n, not 0 */
+    hrss__sm2_sc_add(t, r, s);
+    if ((t[0] | t[1] | t[2] | t[3]) == 0)
+        return 0;
+    /* B6: (x1, y1) = s*G + t*P */
+    memset(&sg, 0, sizeof(sg));
+    for (int i = 0; i < COMB_ROWS; i++) {
+        unsigned w = window_of(s_bytes, i);
+        if (w != 0)
+            jac_add_affine(&sg, &sg, &comb[i][w - 1]);
+    }
+    n = wnaf5(naf, t);
+    memset(&acc, 0, sizeof(acc));
+    for (int i = n - 1; i >= 0; i--) {
+        jac_dbl(&acc, &acc);
+        if (naf[i] > 0) {
+            jac_add(&acc, &acc, &pub->odd[naf[i] / 2]);
+        } else if (naf[i] < 0) {
+            jac_neg(&q, &pub->odd[-naf[i] / 2]);
+            jac_add(&acc, &acc, &q);
+        }
+    }
+    jac_add(&acc, &acc, &sg);
+    if (fe_is_zero_vartime(acc.z))
+        return 0;
+    /* B7: R = (e + x1) mod n, compared with r */
+    hrss__sm2_fe_inv(zinv, acc.z);
+    fe_sqr(zinv, zinv);
+    fe_mul(x, acc.x, zinv);
+    {
+        unsigned char xb[32];
+        hrss__sm2_fe_to_bytes(xb, x);
+        hrss__sm2_u256_from_bytes(x1, xb);
+    }
+    hrss__sm2_u256_from_bytes(e, e_bytes);
+    hrss__sm2_sc_reduce(e, e);
+    hrss__sm2_sc_reduce(x1, x1);
+    hrss__sm2_sc_add(t, e, x1);
+    return memcmp(t, r, sizeof(t)) == 0;
+}
+
+int hrss__sm2_sign_digest(const sm2_priv *priv, const unsigned char e_bytes[32],
+                          const unsigned char k_bytes[32], unsigned char r_bytes[32],
+                          unsigned char s_bytes[32])
+{
+    unsigned char point[65];
+    uint64_t e[4], x1[4], k[4], r[4], rd[4], t[4], s[4], bad;
+    int ok = 0;
+
+    /* A4: (x1, y1) = k*G */
+    if (!hrss__sm2_mul_base(point, k_bytes))
+        goto done;
+    /* A5: r = (e + x1) mod n; another k when r = 0 or r + k = n */
+    hrss__sm2_u256_from_bytes(e, e_bytes);
+    hrss__sm2_u256_from_bytes(x1, point + 1);
+    hrss__sm2_u256_from_bytes(k, k_bytes);
+    hrss__sm2_sc_reduce(e, e);
+    hrss__sm2_sc_reduce(x1, x1);
+    hrss__sm2_sc_add(r, e, x1);
+    hrss__sm2_sc_add(t, r, k);
+    bad = hrss__sm2_fe_is_zero(r) | hrss__sm2_fe_is_zero(t);
+    SM2_PUBLIC(&bad, sizeof(bad));
+    if (bad)
+        goto done;
+    /* A6: s = (1 + d)^-1 (k - r d) mod n; another k when s = 0 */
+    hrss__sm2_sc_mul(rd, r, priv->d_mont);
+    hrss__sm2_sc_sub(t, k, rd);
+    hrss__sm2_sc_mul(s, priv->dinv, t);
+    bad = hrss__sm2_fe_is_zero(s);
+    SM2_PUBLIC(&bad, sizeof(bad));
+    if (bad)
+        goto done;
+    hrss__sm2_u256_to_bytes(r_bytes, r);
+    hrss__sm2_u256_to_bytes(s_bytes, s);
+    ok = 1;
+done:
+    memset(point, 0, sizeof(point));
+    memset(k, 0, sizeof(k));
+    memset(t, 0, sizeof(t));
+    memset(rd, 0, sizeof(rd));
+    return ok;
+}
+
+int hrss__sm2_priv_load(sm2_priv *priv, const unsigned char d_bytes[32])
+{
+    static const uint64_t one[4] = {1, 0, 0, 0};
+    uint64_t nm1[4], d1[4], bad;
+
+    if (hrss__sm2_ec_init() != 0)
+        return 0;
+    hrss__sm2_u256_from_bytes(priv->d, d_bytes);
+    hrss__sm2_sc_sub(nm1, hrss__sm2_n, one); /* n - 1 */
+    /* 1 <= d <= n - 2, i.e. d != 0 and d < n - 1 */
+    bad = hrss__sm2_fe_is_zero(priv->d) | ~hrss__sm2_u256_lt(priv->d, nm1);
+    SM2_PUBLIC(&bad, sizeof(bad));
+    if (bad) {
+        memset(priv, 0, sizeof(*priv));
+        return 0;
+    }
+    hrss__sm2_sc_to_mont(priv->d_mont, priv->d);
+    hrss__sm2_sc_add(d1, priv->d, one);
+    hrss__sm2_sc_to_mont(d1, d1);
+    hrss__sm2_sc_inv(priv->dinv, d1);
+    memset(d1, 0, sizeof(d1));
+    return 1;
+}
+
+int hrss__sm2_pub_decode_vartime(sm2_pub *pub, const unsigned char in[65])
+{
+    sm2_fe lhs, rhs, t;
+    sm2_point two;
+
+    if (hrss__sm2_ec_init() != 0 || in[0] != 0x04 ||
+        !hrss__sm2_fe_from_bytes(pub->p.x, in + 1) || !hrss__sm2_fe_from_bytes(pub->p.y, in + 33))
+        return 0;
+    /* y^2 = x^3 - 3x + b */
+    fe_sqr(lhs, pub->p.y);
+    fe_sqr(rhs, pub->p.x);
+    fe_mul(rhs, rhs, pub->p.x);
+    fe_add(t, pub->p.x, pub->p.x);
+    fe_add(t, t, pub->p.x);
+    fe_sub(rhs, rhs, t);
+    fe_add(rhs, rhs, hrss__sm2_fe_b);
+    if (memcmp(lhs, rhs, sizeof(lhs)) != 0)
+        return 0;
+    memcpy(pub->odd[0].x, pub->p.x, sizeof(sm2_fe));
+    memcpy(pub->odd[0].y, pub->p.y, sizeof(sm2_fe));
+    memcpy(pub->odd[0].z, hrss__sm2_fe_one, sizeof(sm2_fe));
+    jac_dbl(&two, &pub->odd[0]);
+    for (int i = 1; i < 8; i++)
+        jac_add(&pub->odd[i], &pub->odd[i - 1], &two);
+    return 1;
+}
+
+/* ---- the generator's comb table ---- */
+
+static void init_tables(void)
+{
+    static const unsigned char gx[32] = {
+        0x32, 0xc4, 0xae, 0x2c, 0x1f, 0x19, 0x81, 0x19, 0x5f, 0x99, 0x04, 0x46, 0x6a, 0x39, 0xc9, 0x94,
+        0x8f, 0xe3, 0x0b, 0xbf, 0xf2, 0x66, 0x0b, 0xe1, 0x71, 0x5a, 0x45, 0x89, 0x33, 0x4c, 0x74, 0xc7};
+    static const unsigned char gy[32] = {
+        0xbc, 0x37, 0x36, 0xa2, 0xf4, 0xf6, 0x77, 0x9c, 0x59, 0xbd, 0xce, 0xe3, 0x6b, 0x69, 0x21, 0x53,
+        0xd0, 0xa9, 0x87, 0x7c, 0xc6, 0x2a, 0x47, 0x40, 0x02, 0xdf, 0x32, 0xe5, 0x21, 0x39, 0xf0, 0xa0};
+    sm2_point base, cur;
+    sm2_fe zinv;
+
+    hrss__sm2_field_init();
+    if (!hrss__sm2_fe_from_bytes(base.x, gx) || !hrss__sm2_fe_from_bytes(base.y, gy))
+        return;
+    memcpy(base.z, hrss__sm2_fe_one, sizeof(sm2_fe));
+    for (int i = 0; i < COMB_ROWS; i++) {
+        /* row i: j * 2^(4i) * G for j = 1..15, made affine one by one (once per process) */
+        cur = base;
+        for (int j = 0; j < COMB_COLS; j++) {
+            if (j > 0)
+                pt_add(&cur, &cur, &base);
+            hrss__sm2_fe_inv(zinv, cur.z);
+            fe_mul(comb[i][j].x, cur.x, zinv);
+            fe_mul(comb[i][j].y, cur.y, zinv);
+        }
+        for (int d = 0; d < 4; d++)
+            pt_dbl(&base, &base);
+    }
+    init_ok = 1;
+}
+
+int hrss__sm2_ec_init(void)
+{
+    if (pthread_once(&init_once, init_tables) != 0 || !init_ok)
+        return -1;
+    return 0;
+}
