@@ -188,6 +188,7 @@ static int key_build(const BIGNUM *d, const unsigned char *pub, size_t publen, h
         rc = hrss__error(err, HRSS_ECRYPTO, "SM2 key: preparing the public point failed");
         goto done;
     }
+    hrss__sm2_pub_prepare_vartime(&k->pt);
     *out = k;
     rc = HRSS_OK;
 done:

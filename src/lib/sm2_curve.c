@@ -3,19 +3,22 @@
  * sm2_field.c, and the scalar multiplications the signature and encryption cores need.
  *
  * Secrets (private keys, nonces, the encryption scalar) only meet constant-time code:
- *   - k*G: a comb of 64 fixed 4-bit windows over a table of j * 2^(4i) * G (affine,
- *     j = 1..15, built once per process), 64 mixed additions, no doubling. Each lookup
- *     reads all 15 entries of its row and keeps one with masks.
+ *   - k*G: a comb of 52 signed 5-bit windows (Booth recoding) over a table of
+ *     j * 2^(5i) * G (affine, j = 1..16, built once per process): 52 mixed Jacobian
+ *     additions, no doubling (jac_madd_ct says why no exceptional case arises). Each
+ *     lookup reads all 16 entries of its row and keeps one with masks; a negative digit
+ *     negates y with a mask.
  *   - k*P: fixed 4-bit windows over 0..15 * P, 4 doublings and one addition per window,
  *     the 16 entries read with masks.
- * Both add and double with the complete formulas of Renes, Costello and Batina (2016,
+ * k*P adds and doubles with the complete formulas of Renes, Costello and Batina (2016,
  * algorithms 4-6 for a = -3) in projective coordinates: they have no exceptional case
  * (doubling through the addition formula, the point at infinity as an input), so there is
  * no branch to take. The affine result costs one Fermat inversion (constant time).
  *
- * Verification handles public data only and takes the faster variable-time road: s*G on
- * the same comb table (skipping zero windows) plus t*P by width-5 wNAF on Jacobian
- * coordinates, with the odd multiples of P kept with the key.
+ * Verification handles public data only and takes the faster variable-time road:
+ * s*G + t*P in one pass of shared doublings on Jacobian coordinates, s and t in wNAF of
+ * width 7 and 6 over affine odd multiples (G's built once per process, P's kept with the
+ * key), and the x-coordinate compared without an inversion.
  *
  * Under -DHRSS_CTGRIND (the constant-time test builds this file that way) the values the
  * algorithm may branch on because they are public anyway (whether a nonce gave r = 0,
@@ -36,16 +39,18 @@
 #endif
 
 
-#define COMB_ROWS 64 /* 4-bit windows of a 256-bit scalar */
-#define COMB_COLS 15 /* 1..15 times the row's base */
+#define COMB_ROWS 52 /* signed 5-bit windows of a 256-bit scalar (52 * 5 >= 257) */
+#define COMB_COLS 16 /* 1..16 times the row's base 2^(5i) * G */
+#define WIN_ROWS 64  /* unsigned 4-bit windows, for k*P */
 
 static sm2_affine comb[COMB_ROWS][COMB_COLS];
+static sm2_affine g_odd[32]; /* G, 3G, ..., 63G: the width-7 wNAF of verification */
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int init_ok;
 
 /* ---- complete projective formulas (Renes-Costello-Batina, a = -3) ---- */
 
-static void pt_add(sm2_point *r, const sm2_point *p, const sm2_point *q)
+__attribute__((noinline)) static void pt_add(sm2_point *r, const sm2_point *p, const sm2_point *q)
 {
     const uint64_t *b = hrss__sm2_fe_b;
     sm2_fe t0, t1, t2, t3, t4, x3, y3, z3;
@@ -98,54 +103,7 @@ static void pt_add(sm2_point *r, const sm2_point *p, const sm2_point *q)
     memcpy(r->z, z3, sizeof(sm2_fe));
 }
 
-/* p + q with q affine (never infinity); p may be anything. */
-static void pt_add_affine(sm2_point *r, const sm2_point *p, const sm2_affine *q)
-{
-    const uint64_t *b = hrss__sm2_fe_b;
-    sm2_fe t0, t1, t2, t3, t4, x3, y3, z3;
-
-    fe_mul(t0, p->x, q->x);
-    fe_mul(t1, p->y, q->y);
-    fe_add(t3, q->x, q->y);
-    fe_add(t4, p->x, p->y);
-    fe_mul(t3, t3, t4);
-    fe_add(t4, t0, t1);
-    fe_sub(t3, t3, t4);
-    fe_mul(t4, q->y, p->z);
-    fe_add(t4, t4, p->y);
-    fe_mul(y3, q->x, p->z);
-    fe_add(y3, y3, p->x);
-    fe_mul(z3, b, p->z);
-    fe_sub(x3, y3, z3);
-    fe_add(z3, x3, x3);
-    fe_add(x3, x3, z3);
-    fe_sub(z3, t1, x3);
-    fe_add(x3, t1, x3);
-    fe_mul(y3, b, y3);
-    fe_add(t1, p->z, p->z);
-    fe_add(t2, t1, p->z);
-    fe_sub(y3, y3, t2);
-    fe_sub(y3, y3, t0);
-    fe_add(t1, y3, y3);
-    fe_add(y3, t1, y3);
-    fe_add(t1, t0, t0);
-    fe_add(t0, t1, t0);
-    fe_sub(t0, t0, t2);
-    fe_mul(t1, t4, y3);
-    fe_mul(t2, t0, y3);
-    fe_mul(y3, x3, z3);
-    fe_add(y3, y3, t2);
-    fe_mul(x3, t3, x3);
-    fe_sub(x3, x3, t1);
-    fe_mul(z3, t4, z3);
-    fe_mul(t1, t3, t0);
-    fe_add(z3, z3, t1);
-    memcpy(r->x, x3, sizeof(sm2_fe));
-    memcpy(r->y, y3, sizeof(sm2_fe));
-    memcpy(r->z, z3, sizeof(sm2_fe));
-}
-
-static void pt_dbl(sm2_point *r, const sm2_point *p)
+__attribute__((noinline)) static void pt_dbl(sm2_point *r, const sm2_point *p)
 {
     const uint64_t *b = hrss__sm2_fe_b;
     sm2_fe t0, t1, t2, t3, x3, y3, z3;
@@ -225,29 +183,120 @@ static unsigned window_of(const unsigned char k[32], int i)
     return (k[31 - i / 2] >> (4 * (i & 1))) & 15;
 }
 
-int hrss__sm2_mul_base(unsigned char out[65], const unsigned char k[32])
+/* Bits pos-1 .. pos+4 of k (limbs; bits below 0 and above 255 read as 0). pos is public. */
+static unsigned bits6(const uint64_t k[4], int pos)
 {
+    unsigned v = 0;
+    for (int b = 5; b >= 0; b--) {
+        int at = pos - 1 + b;
+        v <<= 1;
+        if (at >= 0 && at < 256)
+            v |= (unsigned)(k[at / 64] >> (at % 64)) & 1;
+    }
+    return v;
+}
+
+/*
+ * Booth recoding of a 6-bit window (its low bit is the previous window's top bit) into a
+ * signed digit in [-16, 16]: returns |digit| << 1 | (digit < 0), without a branch.
+ */
+static unsigned booth5(unsigned w)
+{
+    unsigned s = ~((w >> 5) - 1), d = (1u << 6) - w - 1;
+    d = (d & s) | (w & ~s);
+    d = (d >> 1) + (d & 1);
+    return (d << 1) + (s & 1);
+}
+
+/*
+ * acc + q in Jacobian coordinates, q affine, in constant time (madd-2007-bl, 7M + 4S).
+ * Unlike the complete formulas it is wrong for acc = +-q, which the comb never meets:
+ * after rows 0..i-1 the sum is s * G with |s| < 2^(5i), while row i adds d * 2^(5i) * G
+ * with 1 <= |d| <= 16, so the two differ modulo n for every scalar 1 <= k < n. An acc at
+ * infinity (Z = 0) is handled with a mask: the result is then q.
+ */
+__attribute__((noinline)) static void jac_madd_ct(sm2_point *r, const sm2_point *acc, const sm2_affine *q)
+{
+    sm2_fe z1z1, u2, s2, h, hh, i, j, rr, v, t, x3, y3, z3;
+    uint64_t inf = hrss__sm2_fe_is_zero(acc->z);
+
+    fe_sqr(z1z1, acc->z);
+    fe_mul(u2, q->x, z1z1);
+    fe_mul(s2, q->y, acc->z);
+    fe_mul(s2, s2, z1z1);
+    fe_sub(h, u2, acc->x);
+    fe_sub(rr, s2, acc->y);
+    fe_add(rr, rr, rr);
+    fe_sqr(hh, h);
+    fe_add(i, hh, hh);
+    fe_add(i, i, i);
+    fe_mul(j, h, i);
+    fe_mul(v, acc->x, i);
+    fe_add(t, acc->z, h);
+    fe_sqr(t, t);
+    fe_sub(t, t, z1z1);
+    fe_sub(z3, t, hh);
+    fe_sqr(t, rr);
+    fe_sub(t, t, j);
+    fe_sub(t, t, v);
+    fe_sub(x3, t, v);
+    fe_mul(j, acc->y, j);
+    fe_add(j, j, j);
+    fe_sub(v, v, x3);
+    fe_mul(t, rr, v);
+    fe_sub(y3, t, j);
+    fe_cmov(x3, q->x, inf);
+    fe_cmov(y3, q->y, inf);
+    fe_cmov(z3, hrss__sm2_fe_one, inf);
+    memcpy(r->x, x3, sizeof(sm2_fe));
+    memcpy(r->y, y3, sizeof(sm2_fe));
+    memcpy(r->z, z3, sizeof(sm2_fe));
+}
+
+int hrss__sm2_mul_base(unsigned char out[65], const unsigned char k_bytes[32])
+{
+    static const sm2_fe zero = {0, 0, 0, 0};
     sm2_point acc, sum;
     sm2_affine t;
+    sm2_fe ny, zinv, zinv2;
+    uint64_t k[4], inf;
 
     if (hrss__sm2_ec_init() != 0)
         return 0;
-    pt_infinity(&acc);
+    hrss__sm2_u256_from_bytes(k, k_bytes);
+    memset(&acc, 0, sizeof(acc)); /* Jacobian infinity: Z = 0 */
     for (int i = 0; i < COMB_ROWS; i++) {
-        uint64_t w = window_of(k, i), nz;
+        unsigned rec = booth5(bits6(k, 5 * i));
+        uint64_t mag = rec >> 1, neg = 0 - (uint64_t)(rec & 1), nz;
         memset(&t, 0, sizeof(t));
         for (int j = 0; j < COMB_COLS; j++) {
-            uint64_t m = ct_eq(w, (uint64_t)j + 1);
-            hrss__sm2_fe_cmov(t.x, comb[i][j].x, m);
-            hrss__sm2_fe_cmov(t.y, comb[i][j].y, m);
+            uint64_t m = ct_eq(mag, (uint64_t)j + 1);
+            fe_cmov(t.x, comb[i][j].x, m);
+            fe_cmov(t.y, comb[i][j].y, m);
         }
-        pt_add_affine(&sum, &acc, &t);
-        nz = ~ct_eq(w, 0);
-        hrss__sm2_fe_cmov(acc.x, sum.x, nz);
-        hrss__sm2_fe_cmov(acc.y, sum.y, nz);
-        hrss__sm2_fe_cmov(acc.z, sum.z, nz);
+        fe_sub(ny, zero, t.y);
+        fe_cmov(t.y, ny, neg);
+        jac_madd_ct(&sum, &acc, &t);
+        nz = ~ct_eq(mag, 0);
+        fe_cmov(acc.x, sum.x, nz);
+        fe_cmov(acc.y, sum.y, nz);
+        fe_cmov(acc.z, sum.z, nz);
     }
-    return pt_encode(out, &acc);
+    memset(k, 0, sizeof(k));
+    inf = hrss__sm2_fe_is_zero(acc.z);
+    SM2_PUBLIC(&inf, sizeof(inf));
+    if (inf)
+        return 0;
+    /* x = X / Z^2, y = Y / Z^3 */
+    hrss__sm2_fe_inv(zinv, acc.z);
+    fe_sqr(zinv2, zinv);
+    fe_mul(acc.x, acc.x, zinv2);
+    fe_mul(zinv2, zinv2, zinv);
+    fe_mul(acc.y, acc.y, zinv2);
+    out[0] = 0x04;
+    hrss__sm2_fe_to_bytes(out + 1, acc.x);
+    hrss__sm2_fe_to_bytes(out + 33, acc.y);
+    return 1;
 }
 
 int hrss__sm2_mul_point(unsigned char out[65], const sm2_affine *p, const unsigned char k[32])
@@ -261,18 +310,18 @@ int hrss__sm2_mul_point(unsigned char out[65], const sm2_affine *p, const unsign
     memcpy(tab[1].y, p->y, sizeof(sm2_fe));
     memcpy(tab[1].z, hrss__sm2_fe_one, sizeof(sm2_fe));
     for (int j = 2; j < 16; j++)
-        pt_add_affine(&tab[j], &tab[j - 1], p);
+        pt_add(&tab[j], &tab[j - 1], &tab[1]);
     pt_infinity(&acc);
-    for (int i = COMB_ROWS - 1; i >= 0; i--) {
+    for (int i = WIN_ROWS - 1; i >= 0; i--) {
         uint64_t w = window_of(k, i);
         for (int d = 0; d < 4; d++)
             pt_dbl(&acc, &acc);
         memset(&t, 0, sizeof(t));
         for (int j = 0; j < 16; j++) {
             uint64_t m = ct_eq(w, (uint64_t)j);
-            hrss__sm2_fe_cmov(t.x, tab[j].x, m);
-            hrss__sm2_fe_cmov(t.y, tab[j].y, m);
-            hrss__sm2_fe_cmov(t.z, tab[j].z, m);
+            fe_cmov(t.x, tab[j].x, m);
+            fe_cmov(t.y, tab[j].y, m);
+            fe_cmov(t.z, tab[j].z, m);
         }
         pt_add(&acc, &acc, &t);
     }
@@ -286,7 +335,7 @@ static int fe_is_zero_vartime(const sm2_fe a)
     return (a[0] | a[1] | a[2] | a[3]) == 0;
 }
 
-static void jac_dbl(sm2_point *r, const sm2_point *p)
+__attribute__((noinline)) static void jac_dbl(sm2_point *r, const sm2_point *p)
 {
     sm2_fe delta, gamma, beta, alpha, t, u;
 
@@ -320,7 +369,7 @@ static void jac_dbl(sm2_point *r, const sm2_point *p)
     fe_sub(r->y, t, gamma);
 }
 
-static void jac_add(sm2_point *r, const sm2_point *p, const sm2_point *q)
+__attribute__((noinline)) static void jac_add(sm2_point *r, const sm2_point *p, const sm2_point *q)
 {
     sm2_fe z1z1, z2z2, u1, u2, s1, s2, h, i, j, rr, v, t;
 
@@ -371,7 +420,7 @@ static void jac_add(sm2_point *r, const sm2_point *p, const sm2_point *q)
     fe_sub(r->y, t, s1);
 }
 
-static void jac_add_affine(sm2_point *r, const sm2_point *p, const sm2_affine *q)
+__attribute__((noinline)) static void jac_add_affine(sm2_point *r, const sm2_point *p, const sm2_affine *q)
 {
     sm2_fe z1z1, u2, s2, h, hh, i, j, rr, v, t;
 
@@ -417,32 +466,25 @@ static void jac_add_affine(sm2_point *r, const sm2_point *p, const sm2_affine *q
     fe_sub(r->y, t, j);
 }
 
-static void jac_neg(sm2_point *r, const sm2_point *p)
-{
-    static const sm2_fe zero = {0, 0, 0, 0};
-    memcpy(r->x, p->x, sizeof(sm2_fe));
-    memcpy(r->z, p->z, sizeof(sm2_fe));
-    fe_sub(r->y, zero, p->y);
-}
-
-/* Width-5 NAF of a 256-bit number: digits odd in [-15, 15] or 0; returns the count. */
-static int wnaf5(int8_t naf[258], const uint64_t in[4])
+/* Width-w NAF of a 256-bit number: digits odd in (-2^(w-1), 2^(w-1)) or 0, least
+ * significant first; returns the count (at most 257). */
+static int wnaf(int8_t naf[258], const uint64_t in[4], int w)
 {
     uint64_t k[5] = {in[0], in[1], in[2], in[3], 0};
-    int n = 0;
+    int n = 0, full = 1 << w, half = 1 << (w - 1);
 
     while ((k[0] | k[1] | k[2] | k[3] | k[4]) != 0) {
         int d = 0;
         if (k[0] & 1) {
-            d = (int)(k[0] & 31);
-            if (d >= 16) { /* k += 32 - d: the digit is d - 32 */
-                uint64_t c = (uint64_t)(32 - d);
+            d = (int)(k[0] & (uint64_t)(full - 1));
+            if (d >= half) { /* k += 2^w - d: the digit is d - 2^w */
+                uint64_t c = (uint64_t)(full - d);
                 for (int i = 0; i < 5 && c != 0; i++) {
                     k[i] += c;
                     c = k[i] < c;
                 }
-                d -= 32;
-            } else { /* k -= d: only the low bits go (k mod 32 = d) */
+                d -= full;
+            } else { /* k -= d: only the low bits go (k mod 2^w = d) */
                 k[0] -= (uint64_t)d;
             }
         }
@@ -454,17 +496,64 @@ static int wnaf5(int8_t naf[258], const uint64_t in[4])
     return n;
 }
 
+/* acc += d * (odd multiples in tab), d an odd wNAF digit or 0 */
+static void add_digit_vartime(sm2_point *acc, const sm2_affine *tab, int d)
+{
+    static const sm2_fe zero = {0, 0, 0, 0};
+    sm2_affine q;
+
+    if (d > 0) {
+        jac_add_affine(acc, acc, &tab[d / 2]);
+    } else if (d < 0) {
+        memcpy(q.x, tab[-d / 2].x, sizeof(sm2_fe));
+        fe_sub(q.y, zero, tab[-d / 2].y);
+        jac_add_affine(acc, acc, &q);
+    }
+}
+
+/* 1 when x1 = X / Z^2 of acc satisfies (e + x1) mod n = r: with c = (r - e) mod n that is
+ * x1 = c or x1 = c + n (x1 < p < 2n), checked as X = c * Z^2, without an inversion. */
+static int x_matches_vartime(const sm2_point *acc, const uint64_t e[4], const uint64_t r[4])
+{
+    uint64_t c[4], cn[4], carry = 0;
+    unsigned char b[32];
+    sm2_fe z2, cm, lhs;
+
+    hrss__sm2_sc_sub(c, r, e);
+    fe_sqr(z2, acc->z);
+    hrss__sm2_u256_to_bytes(b, c);
+    if (!hrss__sm2_fe_from_bytes(cm, b))
+        return 0;
+    fe_mul(lhs, cm, z2);
+    if (memcmp(lhs, acc->x, sizeof(lhs)) == 0)
+        return 1;
+    for (int i = 0; i < 4; i++) {
+        uint64_t t = c[i] + carry;
+        carry = t < carry;
+        cn[i] = t + hrss__sm2_n[i];
+        carry += cn[i] < t;
+    }
+    if (carry || !hrss__sm2_u256_lt(cn, hrss__sm2_p))
+        return 0;
+    hrss__sm2_u256_to_bytes(b, cn);
+    if (!hrss__sm2_fe_from_bytes(cm, b))
+        return 0;
+    fe_mul(lhs, cm, z2);
+    return memcmp(lhs, acc->x, sizeof(lhs)) == 0;
+}
+
 int hrss__sm2_verify_digest_vartime(const sm2_pub *pub, const unsigned char e_bytes[32],
                                     const unsigned char r_bytes[32],
                                     const unsigned char s_bytes[32])
 {
     static const uint64_t zero[4] = {0, 0, 0, 0};
-    uint64_t r[4], s[4], t[4], e[4], x1[4];
-    sm2_point acc, sg, q;
-    sm2_fe zinv, x;
-    int8_t naf[258];
-    int n;
+    uint64_t r[4], s[4], t[4], e[4];
+    int8_t naf_s[258], naf_t[258];
+    sm2_point acc;
+    int ns, nt;
 
+    if (hrss__sm2_ec_init() != 0)
+        return 0;
     hrss__sm2_u256_from_bytes(r, r_bytes);
     hrss__sm2_u256_from_bytes(s, s_bytes);
     /* B1, B2: r and s in [1, n-1] */
@@ -475,41 +564,23 @@ int hrss__sm2_verify_digest_vartime(const sm2_pub *pub, const unsigned char e_by
     hrss__sm2_sc_add(t, r, s);
     if ((t[0] | t[1] | t[2] | t[3]) == 0)
         return 0;
-    /* B6: (x1, y1) = s*G + t*P */
-    memset(&sg, 0, sizeof(sg));
-    for (int i = 0; i < COMB_ROWS; i++) {
-        unsigned w = window_of(s_bytes, i);
-        if (w != 0)
-            jac_add_affine(&sg, &sg, &comb[i][w - 1]);
-    }
-    n = wnaf5(naf, t);
+    /* B6: (x1, y1) = s*G + t*P, the doublings shared (width 7 for G, 6 for P) */
+    ns = wnaf(naf_s, s, 7);
+    nt = wnaf(naf_t, t, 6);
     memset(&acc, 0, sizeof(acc));
-    for (int i = n - 1; i >= 0; i--) {
+    for (int i = (ns > nt ? ns : nt) - 1; i >= 0; i--) {
         jac_dbl(&acc, &acc);
-        if (naf[i] > 0) {
-            jac_add(&acc, &acc, &pub->odd[naf[i] / 2]);
-        } else if (naf[i] < 0) {
-            jac_neg(&q, &pub->odd[-naf[i] / 2]);
-            jac_add(&acc, &acc, &q);
-        }
+        if (i < ns)
+            add_digit_vartime(&acc, g_odd, naf_s[i]);
+        if (i < nt)
+            add_digit_vartime(&acc, pub->odd, naf_t[i]);
     }
-    jac_add(&acc, &acc, &sg);
     if (fe_is_zero_vartime(acc.z))
         return 0;
-    /* B7: R = (e + x1) mod n, compared with r */
-    hrss__sm2_fe_inv(zinv, acc.z);
-    fe_sqr(zinv, zinv);
-    fe_mul(x, acc.x, zinv);
-    {
-        unsigned char xb[32];
-        hrss__sm2_fe_to_bytes(xb, x);
-        hrss__sm2_u256_from_bytes(x1, xb);
-    }
+    /* B7: R = (e + x1) mod n must equal r */
     hrss__sm2_u256_from_bytes(e, e_bytes);
     hrss__sm2_sc_reduce(e, e);
-    hrss__sm2_sc_reduce(x1, x1);
-    hrss__sm2_sc_add(t, e, x1);
-    return memcmp(t, r, sizeof(t)) == 0;
+    return x_matches_vartime(&acc, e, r);
 }
 
 int hrss__sm2_sign_digest(const sm2_priv *priv, const unsigned char e_bytes[32],
@@ -581,7 +652,6 @@ int hrss__sm2_priv_load(sm2_priv *priv, const unsigned char d_bytes[32])
 int hrss__sm2_pub_decode_vartime(sm2_pub *pub, const unsigned char in[65])
 {
     sm2_fe lhs, rhs, t;
-    sm2_point two;
 
     if (hrss__sm2_ec_init() != 0 || in[0] != 0x04 ||
         !hrss__sm2_fe_from_bytes(pub->p.x, in + 1) || !hrss__sm2_fe_from_bytes(pub->p.y, in + 33))
@@ -594,15 +664,43 @@ int hrss__sm2_pub_decode_vartime(sm2_pub *pub, const unsigned char in[65])
     fe_add(t, t, pub->p.x);
     fe_sub(rhs, rhs, t);
     fe_add(rhs, rhs, hrss__sm2_fe_b);
-    if (memcmp(lhs, rhs, sizeof(lhs)) != 0)
-        return 0;
-    memcpy(pub->odd[0].x, pub->p.x, sizeof(sm2_fe));
-    memcpy(pub->odd[0].y, pub->p.y, sizeof(sm2_fe));
-    memcpy(pub->odd[0].z, hrss__sm2_fe_one, sizeof(sm2_fe));
-    jac_dbl(&two, &pub->odd[0]);
-    for (int i = 1; i < 8; i++)
-        jac_add(&pub->odd[i], &pub->odd[i - 1], &two);
-    return 1;
+    return memcmp(lhs, rhs, sizeof(lhs)) == 0;
+}
+
+/* Affine odd multiples P, 3P, ..., (2 cnt - 1) P of an affine point, through Jacobian sums
+ * and one shared inversion (Montgomery's trick). Public data. */
+static void odd_multiples_vartime(sm2_affine *out, const sm2_affine *p, int cnt)
+{
+    sm2_point jac[32], two;
+    sm2_fe prod[32], inv, zi, zi2, t;
+
+    memcpy(jac[0].x, p->x, sizeof(sm2_fe));
+    memcpy(jac[0].y, p->y, sizeof(sm2_fe));
+    memcpy(jac[0].z, hrss__sm2_fe_one, sizeof(sm2_fe));
+    jac_dbl(&two, &jac[0]);
+    for (int i = 1; i < cnt; i++)
+        jac_add(&jac[i], &jac[i - 1], &two);
+    memcpy(prod[0], jac[0].z, sizeof(sm2_fe));
+    for (int i = 1; i < cnt; i++)
+        fe_mul(prod[i], prod[i - 1], jac[i].z);
+    hrss__sm2_fe_inv(inv, prod[cnt - 1]);
+    for (int i = cnt - 1; i >= 0; i--) {
+        if (i > 0) {
+            fe_mul(zi, inv, prod[i - 1]);
+            fe_mul(inv, inv, jac[i].z);
+        } else {
+            memcpy(zi, inv, sizeof(sm2_fe));
+        }
+        fe_sqr(zi2, zi);
+        fe_mul(out[i].x, jac[i].x, zi2);
+        fe_mul(t, zi2, zi);
+        fe_mul(out[i].y, jac[i].y, t);
+    }
+}
+
+void hrss__sm2_pub_prepare_vartime(sm2_pub *pub)
+{
+    odd_multiples_vartime(pub->odd, &pub->p, 16);
 }
 
 /* ---- the generator's comb table ---- */
@@ -622,8 +720,14 @@ static void init_tables(void)
     if (!hrss__sm2_fe_from_bytes(base.x, gx) || !hrss__sm2_fe_from_bytes(base.y, gy))
         return;
     memcpy(base.z, hrss__sm2_fe_one, sizeof(sm2_fe));
+    {
+        sm2_affine g;
+        memcpy(g.x, base.x, sizeof(sm2_fe));
+        memcpy(g.y, base.y, sizeof(sm2_fe));
+        odd_multiples_vartime(g_odd, &g, 32);
+    }
     for (int i = 0; i < COMB_ROWS; i++) {
-        /* row i: j * 2^(4i) * G for j = 1..15, made affine one by one (once per process) */
+        /* row i: j * 2^(5i) * G for j = 1..16, made affine one by one (once per process) */
         cur = base;
         for (int j = 0; j < COMB_COLS; j++) {
             if (j > 0)
@@ -632,7 +736,7 @@ static void init_tables(void)
             fe_mul(comb[i][j].x, cur.x, zinv);
             fe_mul(comb[i][j].y, cur.y, zinv);
         }
-        for (int d = 0; d < 4; d++)
+        for (int d = 0; d < 5; d++)
             pt_dbl(&base, &base);
     }
     init_ok = 1;

@@ -73,7 +73,7 @@ int hrss__sm2_ec_init(void);
 /* A decoded public point, with what verification precomputes for it. */
 typedef struct sm2_pub {
     sm2_affine p;
-    sm2_point odd[8]; /* P, 3P, ..., 15P (Jacobian) for the wNAF of verification */
+    sm2_affine odd[16]; /* P, 3P, ..., 31P, by hrss__sm2_pub_prepare_vartime */
 } sm2_pub;
 
 /* A private scalar: d and (1 + d)^-1 in Montgomery form modulo n. */
@@ -83,8 +83,10 @@ typedef struct sm2_priv {
     uint64_t dinv[4];   /* (1 + d)^-1 * 2^256 mod n */
 } sm2_priv;
 
-/* Decodes 04 || X || Y; 0 (refused) unless it is a point of the curve. Public data. */
+/* Decodes 04 || X || Y into pub->p; 0 (refused) unless it is a point of the curve. */
 int hrss__sm2_pub_decode_vartime(sm2_pub *pub, const unsigned char in[65]);
+/* Fills pub->odd for verification (a decoded key's point; about 20 us). */
+void hrss__sm2_pub_prepare_vartime(sm2_pub *pub);
 /* d (32 big-endian bytes) into a private scalar; 0 unless 1 <= d <= n - 2. */
 int hrss__sm2_priv_load(sm2_priv *priv, const unsigned char d[32]);
 /* out = 04 || k*G (constant time); 0 when k*G is infinity (k = 0 mod n). */

@@ -85,7 +85,7 @@ void hrss__sm2_fe_mul(sm2_fe r, const sm2_fe a, const sm2_fe b)
 
 void hrss__sm2_fe_sqr(sm2_fe r, const sm2_fe a)
 {
-    fe_mont_mul(r, a, a);
+    fe_mont_sqr(r, a);
 }
 
 static void fe_sqr_n(sm2_fe r, const sm2_fe a, int n)
@@ -93,7 +93,7 @@ static void fe_sqr_n(sm2_fe r, const sm2_fe a, int n)
     memcpy(r, a, sizeof(sm2_fe));
     UNROLL
     for (int i = 0; i < n; i++)
-        hrss__sm2_fe_sqr(r, r);
+        fe_sqr(r, r);
 }
 
 /*
@@ -105,35 +105,35 @@ void hrss__sm2_fe_inv(sm2_fe r, const sm2_fe a)
     sm2_fe x1, x2, x3, x6, x12, x15, x30, x31, x32, x64, x128, t;
 
     memcpy(x1, a, sizeof(sm2_fe));
-    hrss__sm2_fe_sqr(t, x1);
-    hrss__sm2_fe_mul(x2, t, x1);
-    hrss__sm2_fe_sqr(t, x2);
-    hrss__sm2_fe_mul(x3, t, x1);
+    fe_sqr(t, x1);
+    fe_mul(x2, t, x1);
+    fe_sqr(t, x2);
+    fe_mul(x3, t, x1);
     fe_sqr_n(t, x3, 3);
-    hrss__sm2_fe_mul(x6, t, x3);
+    fe_mul(x6, t, x3);
     fe_sqr_n(t, x6, 6);
-    hrss__sm2_fe_mul(x12, t, x6);
+    fe_mul(x12, t, x6);
     fe_sqr_n(t, x12, 3);
-    hrss__sm2_fe_mul(x15, t, x3);
+    fe_mul(x15, t, x3);
     fe_sqr_n(t, x15, 15);
-    hrss__sm2_fe_mul(x30, t, x15);
-    hrss__sm2_fe_sqr(t, x30);
-    hrss__sm2_fe_mul(x31, t, x1);
-    hrss__sm2_fe_sqr(t, x31);
-    hrss__sm2_fe_mul(x32, t, x1);
+    fe_mul(x30, t, x15);
+    fe_sqr(t, x30);
+    fe_mul(x31, t, x1);
+    fe_sqr(t, x31);
+    fe_mul(x32, t, x1);
     fe_sqr_n(t, x32, 32);
-    hrss__sm2_fe_mul(x64, t, x32);
+    fe_mul(x64, t, x32);
     fe_sqr_n(t, x64, 64);
-    hrss__sm2_fe_mul(x128, t, x64);
+    fe_mul(x128, t, x64);
 
     fe_sqr_n(t, x31, 1 + 128); /* 31 ones, a zero, room for 128 */
-    hrss__sm2_fe_mul(t, t, x128);
+    fe_mul(t, t, x128);
     fe_sqr_n(t, t, 32 + 32); /* 32 zeros, room for 32 */
-    hrss__sm2_fe_mul(t, t, x32);
+    fe_mul(t, t, x32);
     fe_sqr_n(t, t, 30);
-    hrss__sm2_fe_mul(t, t, x30);
+    fe_mul(t, t, x30);
     fe_sqr_n(t, t, 2); /* "01" */
-    hrss__sm2_fe_mul(r, t, x1);
+    fe_mul(r, t, x1);
 }
 
 void hrss__sm2_u256_from_bytes(uint64_t r[4], const unsigned char in[32])

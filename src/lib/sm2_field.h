@@ -108,38 +108,16 @@ FORCE_INLINE uint64_t sbb(uint64_t a, uint64_t b, uint64_t *bw)
 #endif
 
 /*
- * Montgomery multiplication modulo p using the prime's shape: a full 512-bit product, then
- * four reduction rounds without multiplications. With q the lowest live limb, adding
- * q * p = q * (2^256 - 2^224 - 2^96 + 2^64 - 1) clears that limb; what it adds above is
- * q * (2^192 - 2^160 - 2^32 + 1) one limb up, i.e. [q, 0, 0, q] - [q << 32, q >> 32,
- * q << 32, q >> 32] (never negative).
+ * Montgomery reduction modulo p of the 512-bit t[0..7] (t[8] = 0 on entry) using the
+ * prime's shape: four rounds without multiplications. With q the lowest live limb,
+ * adding q * p = q * (2^256 - 2^224 - 2^96 + 2^64 - 1) clears that limb; what it adds
+ * above is q * (2^192 - 2^160 - 2^32 + 1) one limb up, i.e. [q, 0, 0, q] - [q << 32,
+ * q >> 32, q << 32, q >> 32] (never negative). r = t / 2^256 mod p.
  */
-FORCE_INLINE void fe_mont_mul(uint64_t r[4], const uint64_t a[4], const uint64_t b[4])
+FORCE_INLINE void fe_mont_reduce(uint64_t r[4], uint64_t t[9])
 {
-    uint64_t t[9], c, bw;
+    uint64_t c, bw;
 
-    /* schoolbook product, one row of 5 limbs per b[i] added in */
-    UNROLL
-    for (int i = 0; i < 8; i++)
-        t[i] = 0;
-    UNROLL
-    for (int i = 0; i < 4; i++) {
-        u128 m0 = (u128)a[0] * b[i], m1 = (u128)a[1] * b[i], m2 = (u128)a[2] * b[i],
-             m3 = (u128)a[3] * b[i];
-        uint64_t row[5];
-        c = 0;
-        row[0] = (uint64_t)m0;
-        row[1] = adc((uint64_t)(m0 >> 64), (uint64_t)m1, &c);
-        row[2] = adc((uint64_t)(m1 >> 64), (uint64_t)m2, &c);
-        row[3] = adc((uint64_t)(m2 >> 64), (uint64_t)m3, &c);
-        row[4] = (uint64_t)(m3 >> 64) + c;
-        c = 0;
-        UNROLL
-        for (int j = 0; j < 5; j++)
-            t[i + j] = adc(t[i + j], row[j], &c);
-        /* the row and what was below cannot overflow past limb i + 4 */
-    }
-    t[8] = 0;
     UNROLL
     for (int i = 0; i < 4; i++) {
         uint64_t q = t[i], lo = q << 32, hi = q >> 32, d[4];
@@ -157,6 +135,88 @@ FORCE_INLINE void fe_mont_mul(uint64_t r[4], const uint64_t a[4], const uint64_t
             t[j] = adc(t[j], 0, &c);
     }
     csub(r, t + 4, t[8], hrss__sm2_p);
+}
+
+#define LO64(x) ((uint64_t)(x))
+#define HI64(x) ((uint64_t)((x) >> 64))
+
+/* r = a * b / 2^256 mod p: the schoolbook product, one row of 5 limbs per b[i]. */
+FORCE_INLINE void fe_mont_mul(uint64_t r[4], const uint64_t a[4], const uint64_t b[4])
+{
+    uint64_t t[9], c;
+
+    UNROLL
+    for (int i = 0; i < 9; i++)
+        t[i] = 0;
+    UNROLL
+    for (int i = 0; i < 4; i++) {
+        u128 m0 = (u128)a[0] * b[i], m1 = (u128)a[1] * b[i], m2 = (u128)a[2] * b[i],
+             m3 = (u128)a[3] * b[i];
+        uint64_t row[5];
+        c = 0;
+        row[0] = LO64(m0);
+        row[1] = adc(HI64(m0), LO64(m1), &c);
+        row[2] = adc(HI64(m1), LO64(m2), &c);
+        row[3] = adc(HI64(m2), LO64(m3), &c);
+        row[4] = HI64(m3) + c;
+        c = 0;
+        UNROLL
+        for (int j = 0; j < 5; j++)
+            t[i + j] = adc(t[i + j], row[j], &c);
+    }
+    fe_mont_reduce(r, t);
+}
+
+/* r = a^2 / 2^256 mod p: the six cross products once, doubled, plus the four squares. */
+FORCE_INLINE void fe_mont_sqr(uint64_t r[4], const uint64_t a[4])
+{
+    u128 m01 = (u128)a[0] * a[1], m02 = (u128)a[0] * a[2], m03 = (u128)a[0] * a[3],
+         m12 = (u128)a[1] * a[2], m13 = (u128)a[1] * a[3], m23 = (u128)a[2] * a[3];
+    uint64_t t[9], s3, s4, s5, c = 0;
+
+    t[0] = 0;
+    t[1] = LO64(m01);
+    t[2] = adc(HI64(m01), LO64(m02), &c);
+    t[3] = adc(HI64(m02), LO64(m03), &c);
+    t[4] = HI64(m03) + c;
+    c = 0;
+    s3 = LO64(m12);
+    s4 = adc(HI64(m12), LO64(m13), &c);
+    s5 = HI64(m13) + c;
+    c = 0;
+    t[3] = adc(t[3], s3, &c);
+    t[4] = adc(t[4], s4, &c);
+    t[5] = adc(s5, 0, &c);
+    t[6] = c;
+    c = 0;
+    t[5] = adc(t[5], LO64(m23), &c);
+    t[6] = adc(t[6], HI64(m23), &c);
+    t[7] = c;
+    /* double the cross products (their sum is below 2^511) */
+    t[7] = t[7] << 1 | t[6] >> 63;
+    t[6] = t[6] << 1 | t[5] >> 63;
+    t[5] = t[5] << 1 | t[4] >> 63;
+    t[4] = t[4] << 1 | t[3] >> 63;
+    t[3] = t[3] << 1 | t[2] >> 63;
+    t[2] = t[2] << 1 | t[1] >> 63;
+    t[1] = t[1] << 1;
+    c = 0;
+    UNROLL
+    for (int i = 0; i < 4; i++) {
+        u128 d = (u128)a[i] * a[i];
+        t[2 * i] = adc(t[2 * i], LO64(d), &c);
+        t[2 * i + 1] = adc(t[2 * i + 1], HI64(d), &c);
+    }
+    t[8] = 0;
+    fe_mont_reduce(r, t);
+}
+
+/* r = mask ? a : r, mask all-ones or 0 */
+FORCE_INLINE void fe_cmov(uint64_t r[4], const uint64_t a[4], uint64_t mask)
+{
+    UNROLL
+    for (int i = 0; i < 4; i++)
+        r[i] = (r[i] & ~mask) | (a[i] & mask);
 }
 
 /* the inline forms sm2_curve.c uses */
@@ -177,7 +237,7 @@ FORCE_INLINE void fe_mul(uint64_t r[4], const uint64_t a[4], const uint64_t b[4]
 
 FORCE_INLINE void fe_sqr(uint64_t r[4], const uint64_t a[4])
 {
-    fe_mont_mul(r, a, a);
+    fe_mont_sqr(r, a);
 }
 
 #endif
