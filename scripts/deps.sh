@@ -5,7 +5,7 @@ set -euo pipefail
 what=${1:-build}
 build=(build-essential cmake pkg-config openssl libssl-dev libjansson-dev libcmocka-dev
        libevent-dev libsqlite3-dev libcurl4-openssl-dev libhiredis-dev redis-server python3 python3-pytest python3-cryptography curl
-       libnet-smpp-perl)
+       libnet-smpp-perl valgrind)
 fuzz=(clang libclang-rt-dev)
 bench=(wrk nginx-light kannel kannel-extras)
 case $what in
