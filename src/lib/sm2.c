@@ -8,8 +8,9 @@
  * (sm2_field.c, sm2_curve.c: about ten times OpenSSL 3.0's generic curve code, constant
  * time wherever a secret is involved). Every key, whatever its source, is rebuilt here
  * from d and/or the public point after checking the point is on the curve and
- * 1 <= d <= n-2; the key keeps d with (1 + d)^-1, the point with its odd multiples for
- * verification, and Z_A of the default user ID, so a signature hashes only the message.
+ * 1 <= d <= n-2; the key keeps d with (1 + d)^-1, the point with its comb table for
+ * verification (52 KiB), and Z_A of the default user ID, so a signature hashes only the
+ * message.
  * Its EVP_PKEY (type SM2) serves PEM output only.
  *
  * Interoperability kept from the OpenSSL-based version: the user ID defaults to
@@ -188,7 +189,12 @@ static int key_build(const BIGNUM *d, const unsigned char *pub, size_t publen, h
         rc = hrss__error(err, HRSS_ECRYPTO, "SM2 key: preparing the public point failed");
         goto done;
     }
-    hrss__sm2_pub_prepare_vartime(&k->pt);
+    if (!hrss__sm2_pub_prepare_vartime(&k->pt)) {
+        hrss_sm2_key_free(k);
+        k = NULL;
+        rc = hrss__error(err, HRSS_ENOMEM, "SM2 key: out of memory");
+        goto done;
+    }
     *out = k;
     rc = HRSS_OK;
 done:
@@ -523,6 +529,7 @@ void hrss_sm2_key_free(hrss_sm2_key *k)
     if (k == NULL)
         return;
     EVP_PKEY_free(k->pkey);
+    hrss__sm2_pub_release(&k->pt);
     OPENSSL_cleanse(k, sizeof(*k));
     free(k);
 }

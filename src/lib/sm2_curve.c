@@ -15,10 +15,11 @@
  * (doubling through the addition formula, the point at infinity as an input), so there is
  * no branch to take. The affine result costs one Fermat inversion (constant time).
  *
- * Verification handles public data only and takes the faster variable-time road:
- * s*G + t*P in one pass of shared doublings on Jacobian coordinates, s and t in wNAF of
- * width 7 and 6 over affine odd multiples (G's built once per process, P's kept with the
- * key), and the x-coordinate compared without an inversion.
+ * Verification handles public data only and takes the faster variable-time road: s*G and
+ * t*P each on a comb table of the same shape as G's (a public key builds its own once,
+ * 52 KiB, when it is loaded: keys are long-lived and verify many times), so no doubling
+ * at all; Jacobian mixed additions, zero digits skipped, and the x-coordinate compared
+ * without an inversion.
  *
  * Under -DHRSS_CTGRIND (the constant-time test builds this file that way) the values the
  * algorithm may branch on because they are public anyway (whether a nonce gave r = 0,
@@ -26,6 +27,7 @@
  * reports any other use of secret data in a branch or an address.
  */
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sm2_ec.h"
@@ -39,12 +41,11 @@
 #endif
 
 
-#define COMB_ROWS 52 /* signed 5-bit windows of a 256-bit scalar (52 * 5 >= 257) */
-#define COMB_COLS 16 /* 1..16 times the row's base 2^(5i) * G */
-#define WIN_ROWS 64  /* unsigned 4-bit windows, for k*P */
+#define COMB_ROWS SM2_COMB_ROWS
+#define COMB_COLS SM2_COMB_COLS
+#define WIN_ROWS 64 /* unsigned 4-bit windows, for k*P */
 
-static sm2_affine comb[COMB_ROWS][COMB_COLS];
-static sm2_affine g_odd[32]; /* G, 3G, ..., 63G: the width-7 wNAF of verification */
+static sm2_affine comb[COMB_ROWS][COMB_COLS]; /* G's, built once per process */
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int init_ok;
 
@@ -466,48 +467,25 @@ __attribute__((noinline)) static void jac_add_affine(sm2_point *r, const sm2_poi
     fe_sub(r->y, t, j);
 }
 
-/* Width-w NAF of a 256-bit number: digits odd in (-2^(w-1), 2^(w-1)) or 0, least
- * significant first; returns the count (at most 257). */
-static int wnaf(int8_t naf[258], const uint64_t in[4], int w)
-{
-    uint64_t k[5] = {in[0], in[1], in[2], in[3], 0};
-    int n = 0, full = 1 << w, half = 1 << (w - 1);
-
-    while ((k[0] | k[1] | k[2] | k[3] | k[4]) != 0) {
-        int d = 0;
-        if (k[0] & 1) {
-            d = (int)(k[0] & (uint64_t)(full - 1));
-            if (d >= half) { /* k += 2^w - d: the digit is d - 2^w */
-                uint64_t c = (uint64_t)(full - d);
-                for (int i = 0; i < 5 && c != 0; i++) {
-                    k[i] += c;
-                    c = k[i] < c;
-                }
-                d -= full;
-            } else { /* k -= d: only the low bits go (k mod 2^w = d) */
-                k[0] -= (uint64_t)d;
-            }
-        }
-        naf[n++] = (int8_t)d;
-        for (int i = 0; i < 4; i++)
-            k[i] = k[i] >> 1 | k[i + 1] << 63;
-        k[4] >>= 1;
-    }
-    return n;
-}
-
-/* acc += d * (odd multiples in tab), d an odd wNAF digit or 0 */
-static void add_digit_vartime(sm2_point *acc, const sm2_affine *tab, int d)
+/* acc += k * (the point of the comb table rows), Booth digits, zero digits skipped:
+ * variable time, for public scalars only. */
+static void comb_sum_vartime(sm2_point *acc, const sm2_affine (*rows)[SM2_COMB_COLS],
+                             const uint64_t k[4])
 {
     static const sm2_fe zero = {0, 0, 0, 0};
     sm2_affine q;
 
-    if (d > 0) {
-        jac_add_affine(acc, acc, &tab[d / 2]);
-    } else if (d < 0) {
-        memcpy(q.x, tab[-d / 2].x, sizeof(sm2_fe));
-        fe_sub(q.y, zero, tab[-d / 2].y);
-        jac_add_affine(acc, acc, &q);
+    for (int i = 0; i < SM2_COMB_ROWS; i++) {
+        unsigned rec = booth5(bits6(k, 5 * i)), mag = rec >> 1;
+        if (mag == 0)
+            continue;
+        if (rec & 1) {
+            memcpy(q.x, rows[i][mag - 1].x, sizeof(sm2_fe));
+            fe_sub(q.y, zero, rows[i][mag - 1].y);
+            jac_add_affine(acc, acc, &q);
+        } else {
+            jac_add_affine(acc, acc, &rows[i][mag - 1]);
+        }
     }
 }
 
@@ -548,11 +526,9 @@ int hrss__sm2_verify_digest_vartime(const sm2_pub *pub, const unsigned char e_by
 {
     static const uint64_t zero[4] = {0, 0, 0, 0};
     uint64_t r[4], s[4], t[4], e[4];
-    int8_t naf_s[258], naf_t[258];
     sm2_point acc;
-    int ns, nt;
 
-    if (hrss__sm2_ec_init() != 0)
+    if (hrss__sm2_ec_init() != 0 || pub->comb == NULL)
         return 0;
     hrss__sm2_u256_from_bytes(r, r_bytes);
     hrss__sm2_u256_from_bytes(s, s_bytes);
@@ -564,17 +540,10 @@ int hrss__sm2_verify_digest_vartime(const sm2_pub *pub, const unsigned char e_by
     hrss__sm2_sc_add(t, r, s);
     if ((t[0] | t[1] | t[2] | t[3]) == 0)
         return 0;
-    /* B6: (x1, y1) = s*G + t*P, the doublings shared (width 7 for G, 6 for P) */
-    ns = wnaf(naf_s, s, 7);
-    nt = wnaf(naf_t, t, 6);
+    /* B6: (x1, y1) = s*G + t*P, each on its comb table: no doubling at all */
     memset(&acc, 0, sizeof(acc));
-    for (int i = (ns > nt ? ns : nt) - 1; i >= 0; i--) {
-        jac_dbl(&acc, &acc);
-        if (i < ns)
-            add_digit_vartime(&acc, g_odd, naf_s[i]);
-        if (i < nt)
-            add_digit_vartime(&acc, pub->odd, naf_t[i]);
-    }
+    comb_sum_vartime(&acc, comb, s);
+    comb_sum_vartime(&acc, pub->comb, t);
     if (fe_is_zero_vartime(acc.z))
         return 0;
     /* B7: R = (e + x1) mod n must equal r */
@@ -653,6 +622,7 @@ int hrss__sm2_pub_decode_vartime(sm2_pub *pub, const unsigned char in[65])
 {
     sm2_fe lhs, rhs, t;
 
+    pub->comb = NULL;
     if (hrss__sm2_ec_init() != 0 || in[0] != 0x04 ||
         !hrss__sm2_fe_from_bytes(pub->p.x, in + 1) || !hrss__sm2_fe_from_bytes(pub->p.y, in + 33))
         return 0;
@@ -667,24 +637,41 @@ int hrss__sm2_pub_decode_vartime(sm2_pub *pub, const unsigned char in[65])
     return memcmp(lhs, rhs, sizeof(lhs)) == 0;
 }
 
-/* Affine odd multiples P, 3P, ..., (2 cnt - 1) P of an affine point, through Jacobian sums
- * and one shared inversion (Montgomery's trick). Public data. */
-static void odd_multiples_vartime(sm2_affine *out, const sm2_affine *p, int cnt)
+/*
+ * The comb table of an affine point P: row i holds j * 2^(5i) * P for j = 1..16, affine.
+ * Built with Jacobian sums and one inversion shared by all 832 points (Montgomery's
+ * trick). Public points only (variable time). 0 when out of memory.
+ */
+static int comb_build_vartime(sm2_affine (*rows)[SM2_COMB_COLS], const sm2_affine *p)
 {
-    sm2_point jac[32], two;
-    sm2_fe prod[32], inv, zi, zi2, t;
+    enum { N = SM2_COMB_ROWS * SM2_COMB_COLS };
+    sm2_point *jac = malloc(N * sizeof(*jac)), base, two;
+    sm2_fe *prod = malloc(N * sizeof(*prod)), inv, zi, zi2, t;
 
-    memcpy(jac[0].x, p->x, sizeof(sm2_fe));
-    memcpy(jac[0].y, p->y, sizeof(sm2_fe));
-    memcpy(jac[0].z, hrss__sm2_fe_one, sizeof(sm2_fe));
-    jac_dbl(&two, &jac[0]);
-    for (int i = 1; i < cnt; i++)
-        jac_add(&jac[i], &jac[i - 1], &two);
+    if (jac == NULL || prod == NULL) {
+        free(jac);
+        free(prod);
+        return 0;
+    }
+    memcpy(base.x, p->x, sizeof(sm2_fe));
+    memcpy(base.y, p->y, sizeof(sm2_fe));
+    memcpy(base.z, hrss__sm2_fe_one, sizeof(sm2_fe));
+    for (int i = 0; i < SM2_COMB_ROWS; i++) {
+        sm2_point *row = jac + i * SM2_COMB_COLS;
+        row[0] = base;
+        jac_dbl(&two, &base);
+        row[1] = two;
+        for (int j = 2; j < SM2_COMB_COLS; j++)
+            jac_add(&row[j], &row[j - 1], &base);
+        /* the next base: 2^5 times this one (16 * base doubled) */
+        jac_dbl(&base, &row[SM2_COMB_COLS - 1]);
+    }
     memcpy(prod[0], jac[0].z, sizeof(sm2_fe));
-    for (int i = 1; i < cnt; i++)
+    for (int i = 1; i < N; i++)
         fe_mul(prod[i], prod[i - 1], jac[i].z);
-    hrss__sm2_fe_inv(inv, prod[cnt - 1]);
-    for (int i = cnt - 1; i >= 0; i--) {
+    hrss__sm2_fe_inv(inv, prod[N - 1]);
+    for (int i = N - 1; i >= 0; i--) {
+        sm2_affine *out = &rows[i / SM2_COMB_COLS][i % SM2_COMB_COLS];
         if (i > 0) {
             fe_mul(zi, inv, prod[i - 1]);
             fe_mul(inv, inv, jac[i].z);
@@ -692,15 +679,34 @@ static void odd_multiples_vartime(sm2_affine *out, const sm2_affine *p, int cnt)
             memcpy(zi, inv, sizeof(sm2_fe));
         }
         fe_sqr(zi2, zi);
-        fe_mul(out[i].x, jac[i].x, zi2);
+        fe_mul(out->x, jac[i].x, zi2);
         fe_mul(t, zi2, zi);
-        fe_mul(out[i].y, jac[i].y, t);
+        fe_mul(out->y, jac[i].y, t);
     }
+    free(jac);
+    free(prod);
+    return 1;
 }
 
-void hrss__sm2_pub_prepare_vartime(sm2_pub *pub)
+int hrss__sm2_pub_prepare_vartime(sm2_pub *pub)
 {
-    odd_multiples_vartime(pub->odd, &pub->p, 16);
+    if (pub->comb != NULL)
+        return 1;
+    pub->comb = malloc(SM2_COMB_ROWS * sizeof(*pub->comb));
+    if (pub->comb == NULL)
+        return 0;
+    if (!comb_build_vartime(pub->comb, &pub->p)) {
+        free(pub->comb);
+        pub->comb = NULL;
+        return 0;
+    }
+    return 1;
+}
+
+void hrss__sm2_pub_release(sm2_pub *pub)
+{
+    free(pub->comb);
+    pub->comb = NULL;
 }
 
 /* ---- the generator's comb table ---- */
@@ -713,33 +719,13 @@ static void init_tables(void)
     static const unsigned char gy[32] = {
         0xbc, 0x37, 0x36, 0xa2, 0xf4, 0xf6, 0x77, 0x9c, 0x59, 0xbd, 0xce, 0xe3, 0x6b, 0x69, 0x21, 0x53,
         0xd0, 0xa9, 0x87, 0x7c, 0xc6, 0x2a, 0x47, 0x40, 0x02, 0xdf, 0x32, 0xe5, 0x21, 0x39, 0xf0, 0xa0};
-    sm2_point base, cur;
-    sm2_fe zinv;
+    sm2_affine g;
 
     hrss__sm2_field_init();
-    if (!hrss__sm2_fe_from_bytes(base.x, gx) || !hrss__sm2_fe_from_bytes(base.y, gy))
+    if (!hrss__sm2_fe_from_bytes(g.x, gx) || !hrss__sm2_fe_from_bytes(g.y, gy))
         return;
-    memcpy(base.z, hrss__sm2_fe_one, sizeof(sm2_fe));
-    {
-        sm2_affine g;
-        memcpy(g.x, base.x, sizeof(sm2_fe));
-        memcpy(g.y, base.y, sizeof(sm2_fe));
-        odd_multiples_vartime(g_odd, &g, 32);
-    }
-    for (int i = 0; i < COMB_ROWS; i++) {
-        /* row i: j * 2^(5i) * G for j = 1..16, made affine one by one (once per process) */
-        cur = base;
-        for (int j = 0; j < COMB_COLS; j++) {
-            if (j > 0)
-                pt_add(&cur, &cur, &base);
-            hrss__sm2_fe_inv(zinv, cur.z);
-            fe_mul(comb[i][j].x, cur.x, zinv);
-            fe_mul(comb[i][j].y, cur.y, zinv);
-        }
-        for (int d = 0; d < 5; d++)
-            pt_dbl(&base, &base);
-    }
-    init_ok = 1;
+    if (comb_build_vartime(comb, &g))
+        init_ok = 1;
 }
 
 int hrss__sm2_ec_init(void)

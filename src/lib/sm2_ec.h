@@ -71,9 +71,13 @@ void hrss__sm2_sc_inv(uint64_t r[4], const uint64_t a[4]);
 int hrss__sm2_ec_init(void);
 
 /* A decoded public point, with what verification precomputes for it. */
+#define SM2_COMB_ROWS 52 /* signed 5-bit windows of a 256-bit scalar (52 * 5 >= 257) */
+#define SM2_COMB_COLS 16 /* 1..16 times the row's base 2^(5i) * P */
+
 typedef struct sm2_pub {
     sm2_affine p;
-    sm2_affine odd[16]; /* P, 3P, ..., 31P, by hrss__sm2_pub_prepare_vartime */
+    /* j * 2^(5i) * P, by hrss__sm2_pub_prepare_vartime (malloc'd, 52 KiB); NULL before */
+    sm2_affine (*comb)[SM2_COMB_COLS];
 } sm2_pub;
 
 /* A private scalar: d and (1 + d)^-1 in Montgomery form modulo n. */
@@ -83,10 +87,13 @@ typedef struct sm2_priv {
     uint64_t dinv[4];   /* (1 + d)^-1 * 2^256 mod n */
 } sm2_priv;
 
-/* Decodes 04 || X || Y into pub->p; 0 (refused) unless it is a point of the curve. */
+/* Decodes 04 || X || Y into pub->p (pub->comb set to NULL); 0 (refused) unless it is a
+ * point of the curve. */
 int hrss__sm2_pub_decode_vartime(sm2_pub *pub, const unsigned char in[65]);
-/* Fills pub->odd for verification (a decoded key's point; about 20 us). */
-void hrss__sm2_pub_prepare_vartime(sm2_pub *pub);
+/* Builds pub->comb for verification (a key's point, once: about a millisecond); 0 when
+ * out of memory. hrss__sm2_pub_release frees it. */
+int hrss__sm2_pub_prepare_vartime(sm2_pub *pub);
+void hrss__sm2_pub_release(sm2_pub *pub);
 /* d (32 big-endian bytes) into a private scalar; 0 unless 1 <= d <= n - 2. */
 int hrss__sm2_priv_load(sm2_priv *priv, const unsigned char d[32]);
 /* out = 04 || k*G (constant time); 0 when k*G is infinity (k = 0 mod n). */
