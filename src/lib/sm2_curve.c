@@ -210,24 +210,16 @@ static unsigned booth5(unsigned w)
 }
 
 /*
- * acc + q in Jacobian coordinates, q affine, in constant time (madd-2007-bl, 7M + 4S).
- * Unlike the complete formulas it is wrong for acc = +-q, which the comb never meets:
- * after rows 0..i-1 the sum is s * G with |s| < 2^(5i), while row i adds d * 2^(5i) * G
- * with 1 <= |d| <= 16, so the two differ modulo n for every scalar 1 <= k < n. An acc at
- * infinity (Z = 0) is handled with a mask: the result is then q.
+ * The second half of madd-2007-bl (acc + q, q affine, Jacobian, 7M + 4S in all) from
+ * z1z1 = Z1^2, h = U2 - X1 and rr = S2 - Y1: straight-line code, shared by the constant
+ * time comb and variable-time verification, which treat the special cases their own way.
  */
-__attribute__((noinline)) static void jac_madd_ct(sm2_point *r, const sm2_point *acc, const sm2_affine *q)
+static void madd_tail(sm2_point *r, const sm2_point *acc, const sm2_fe z1z1, const sm2_fe h,
+                      const sm2_fe rr_in)
 {
-    sm2_fe z1z1, u2, s2, h, hh, i, j, rr, v, t, x3, y3, z3;
-    uint64_t inf = hrss__sm2_fe_is_zero(acc->z);
+    sm2_fe hh, i, j, rr, v, t, x3, y3, z3;
 
-    fe_sqr(z1z1, acc->z);
-    fe_mul(u2, q->x, z1z1);
-    fe_mul(s2, q->y, acc->z);
-    fe_mul(s2, s2, z1z1);
-    fe_sub(h, u2, acc->x);
-    fe_sub(rr, s2, acc->y);
-    fe_add(rr, rr, rr);
+    fe_add(rr, rr_in, rr_in);
     fe_sqr(hh, h);
     fe_add(i, hh, hh);
     fe_add(i, i, i);
@@ -246,12 +238,43 @@ __attribute__((noinline)) static void jac_madd_ct(sm2_point *r, const sm2_point 
     fe_sub(v, v, x3);
     fe_mul(t, rr, v);
     fe_sub(y3, t, j);
-    fe_cmov(x3, q->x, inf);
-    fe_cmov(y3, q->y, inf);
-    fe_cmov(z3, hrss__sm2_fe_one, inf);
     memcpy(r->x, x3, sizeof(sm2_fe));
     memcpy(r->y, y3, sizeof(sm2_fe));
     memcpy(r->z, z3, sizeof(sm2_fe));
+}
+
+/* z1z1 = Z1^2, h = U2 - X1, rr = S2 - Y1 for acc + q */
+static void madd_head(const sm2_point *acc, const sm2_affine *q, sm2_fe z1z1, sm2_fe h,
+                      sm2_fe rr)
+{
+    sm2_fe u2, s2;
+
+    fe_sqr(z1z1, acc->z);
+    fe_mul(u2, q->x, z1z1);
+    fe_mul(s2, q->y, acc->z);
+    fe_mul(s2, s2, z1z1);
+    fe_sub(h, u2, acc->x);
+    fe_sub(rr, s2, acc->y);
+}
+
+/*
+ * acc + q in Jacobian coordinates, q affine, in constant time. Unlike the complete
+ * formulas it is wrong for acc = +-q, which the comb never meets: after rows 0..i-1 the
+ * sum is s * G with |s| < 2^(5i), while row i adds d * 2^(5i) * G with 1 <= |d| <= 16,
+ * so the two differ modulo n for every scalar 1 <= k < n. An acc at infinity (Z = 0) is
+ * handled with a mask: the result is then q.
+ */
+__attribute__((noinline)) static void jac_madd_ct(sm2_point *r, const sm2_point *acc,
+                                                  const sm2_affine *q)
+{
+    sm2_fe z1z1, h, rr;
+    uint64_t inf = hrss__sm2_fe_is_zero(acc->z);
+
+    madd_head(acc, q, z1z1, h, rr);
+    madd_tail(r, acc, z1z1, h, rr);
+    fe_cmov(r->x, q->x, inf);
+    fe_cmov(r->y, q->y, inf);
+    fe_cmov(r->z, hrss__sm2_fe_one, inf);
 }
 
 int hrss__sm2_mul_base(unsigned char out[65], const unsigned char k_bytes[32])
@@ -421,9 +444,10 @@ __attribute__((noinline)) static void jac_add(sm2_point *r, const sm2_point *p, 
     fe_sub(r->y, t, s1);
 }
 
-__attribute__((noinline)) static void jac_add_affine(sm2_point *r, const sm2_point *p, const sm2_affine *q)
+__attribute__((noinline)) static void jac_add_affine(sm2_point *r, const sm2_point *p,
+                                                     const sm2_affine *q)
 {
-    sm2_fe z1z1, u2, s2, h, hh, i, j, rr, v, t;
+    sm2_fe z1z1, h, rr;
 
     if (fe_is_zero_vartime(p->z)) {
         memcpy(r->x, q->x, sizeof(sm2_fe));
@@ -431,40 +455,15 @@ __attribute__((noinline)) static void jac_add_affine(sm2_point *r, const sm2_poi
         memcpy(r->z, hrss__sm2_fe_one, sizeof(sm2_fe));
         return;
     }
-    fe_sqr(z1z1, p->z);
-    fe_mul(u2, q->x, z1z1);
-    fe_mul(s2, q->y, p->z);
-    fe_mul(s2, s2, z1z1);
-    fe_sub(h, u2, p->x);
-    fe_sub(rr, s2, p->y);
+    madd_head(p, q, z1z1, h, rr);
     if (fe_is_zero_vartime(h)) {
-        if (fe_is_zero_vartime(rr)) {
+        if (fe_is_zero_vartime(rr))
             jac_dbl(r, p);
-        } else {
-            memset(r, 0, sizeof(*r));
-        }
+        else
+            memset(r, 0, sizeof(*r)); /* p = -q */
         return;
     }
-    fe_add(rr, rr, rr);
-    fe_sqr(hh, h);
-    fe_add(i, hh, hh);
-    fe_add(i, i, i);
-    fe_mul(j, h, i);
-    fe_mul(v, p->x, i);
-    fe_add(t, p->z, h);
-    fe_sqr(t, t);
-    fe_sub(t, t, z1z1);
-    fe_sub(r->z, t, hh);
-    fe_sqr(t, rr);
-    fe_sub(t, t, j);
-    fe_sub(t, t, v);
-    fe_sub(t, t, v);
-    fe_mul(j, p->y, j);
-    fe_add(j, j, j);
-    fe_sub(v, v, t);
-    memcpy(r->x, t, sizeof(sm2_fe));
-    fe_mul(t, rr, v);
-    fe_sub(r->y, t, j);
+    madd_tail(r, p, z1z1, h, rr);
 }
 
 /* acc += k * (the point of the comb table rows), Booth digits, zero digits skipped:
