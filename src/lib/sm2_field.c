@@ -91,7 +91,6 @@ void hrss__sm2_fe_sqr(sm2_fe r, const sm2_fe a)
 static void fe_sqr_n(sm2_fe r, const sm2_fe a, int n)
 {
     memcpy(r, a, sizeof(sm2_fe));
-    UNROLL
     for (int i = 0; i < n; i++)
         fe_sqr(r, r);
 }
