@@ -157,14 +157,13 @@ static void dispatch(carrier_link *l, const cmpp_pdu *p)
             if (memcmp(want, r->authenticator, 16) != 0)
                 link_log(l, 1, "event=ismg_authenticator_mismatch");
         }
-        link_login_done(l, r->status > 0x7fffffff ? 0x7fffffff : (int)r->status);
+        link_login_done(l, r->status);
         break;
     }
     case CMPP_SUBMIT_RESP: {
         char id[21];
         cmpp_msgid_text(p->u.submit_resp.msg_id, id);
-        uint32_t rc = p->u.submit_resp.result;
-        link_submit_resp(l, p->sequence_id, rc > 0x7fffffff ? 0x7fffffff : (int)rc, id);
+        link_submit_resp(l, p->sequence_id, p->u.submit_resp.result, id);
         break;
     }
     case CMPP_DELIVER:

@@ -284,9 +284,17 @@ static void link_connect(carrier_link *l)
         link_close(l, "connect failed");
 }
 
-void link_login_done(carrier_link *l, int status)
+/* Wire statuses are 32-bit unsigned; the session keeps them as int, and a
+ * value past INT_MAX (no protocol defines one) stays a failure. */
+static int wire_status(uint32_t status)
+{
+    return status > 0x7fffffff ? 0x7fffffff : (int)status;
+}
+
+void link_login_done(carrier_link *l, uint32_t wire)
 {
     carrier_client *c = l->c;
+    int status = wire_status(wire);
     if (l->state != LINK_LOGIN)
         return;
     c->st.last_login_status = status;
@@ -324,9 +332,10 @@ static void slow_down(carrier_client *c, uint64_t now)
     c->last_throttle_ms = now;
 }
 
-void link_submit_resp(carrier_link *l, uint32_t seq, int status, const char *msgid)
+void link_submit_resp(carrier_link *l, uint32_t seq, uint32_t wire, const char *msgid)
 {
     carrier_client *c = l->c;
+    int status = wire_status(wire);
     carrier_slot *slot = find_slot(l, seq);
     if (slot == NULL) {
         link_log(l, 1, "event=unexpected_submit_resp seq=%u", seq);

@@ -140,10 +140,12 @@ uint64_t carrier_now_ms(void);
 uint32_t link_next_seq(carrier_link *l);
 /* Queues bytes for the peer. */
 void link_write(carrier_link *l, const void *p, size_t n);
-/* Login answered: status 0 brings the link up, anything else fails it. */
-void link_login_done(carrier_link *l, int status);
-/* A submit response for seq (msgid already in canonical form). */
-void link_submit_resp(carrier_link *l, uint32_t seq, int status, const char *msgid);
+/* Login answered with the protocol's status as on the wire: 0 brings the
+ * link up, anything else fails it. */
+void link_login_done(carrier_link *l, uint32_t status);
+/* A submit response for seq with its wire status (msgid already in
+ * canonical form). */
+void link_submit_resp(carrier_link *l, uint32_t seq, uint32_t status, const char *msgid);
 void link_keepalive_resp(carrier_link *l, uint32_t seq);
 void link_report(carrier_link *l, const char *msgid, int ok, const char *stat, const char *dest);
 /* The same for what arrives outside the links (the SGIP listener). */

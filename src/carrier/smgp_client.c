@@ -142,14 +142,13 @@ static void dispatch(carrier_link *l, const smgp_pdu *p)
             if (memcmp(want, r->authenticator, 16) != 0)
                 link_log(l, 1, "event=server_authenticator_mismatch");
         }
-        link_login_done(l, r->status > 0x7fffffff ? 0x7fffffff : (int)r->status);
+        link_login_done(l, r->status);
         break;
     }
     case SMGP_SUBMIT_RESP: {
         char id[21];
         smgp_msgid_text(p->u.resp.msg_id, id);
-        uint32_t st = p->u.resp.status;
-        link_submit_resp(l, p->sequence_id, st > 0x7fffffff ? 0x7fffffff : (int)st, id);
+        link_submit_resp(l, p->sequence_id, p->u.resp.status, id);
         break;
     }
     case SMGP_DELIVER:

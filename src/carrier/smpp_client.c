@@ -155,7 +155,7 @@ static void on_deliver(carrier_link *l, const smpp_pdu *p)
 static void dispatch(carrier_link *l, const smpp_pdu *p)
 {
     const carrier_config *cfg = &l->c->cfg;
-    int st = p->command_status > 0x7fffffff ? 0x7fffffff : (int)p->command_status;
+    uint32_t st = p->command_status;
     switch (p->command_id) {
     case SMPP_BIND_TRANSCEIVER_RESP:
         link_login_done(l, st);
@@ -211,7 +211,7 @@ static void on_pdu(carrier_link *l, const uint8_t *data, size_t len)
         link_close(l, "malformed bind answer");
     } else if (p->command_id == SMPP_SUBMIT_SM_RESP) {
         /* answered, even if the id cannot be read: the status still counts */
-        int st = p->command_status > 0x7fffffff ? 0x7fffffff : (int)p->command_status;
+        uint32_t st = p->command_status;
         link_submit_resp(l, p->sequence_number, st ? st : 0x08 /* system error */, "");
     } else {
         link_log(l, 1, "event=bad_pdu command=0x%08x seq=%u", p->command_id,
